@@ -1,0 +1,56 @@
+"""Opening the broker link: one robust connection per process role, failures said plainly.
+
+``connect_robust`` reconnects by itself and re-declares what its channels declared, which is what
+a long-running relay or listener needs. What it does not do is replay publishes that were in flight
+when the link dropped: the outbox keeps that guarantee, not the connection.
+"""
+
+from __future__ import annotations
+
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
+
+from connectors.amqp.errors import BrokerUnavailable
+from connectors.amqp.mapping import translated
+
+DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_RECONNECT_INTERVAL = 1.0
+
+
+async def connect(
+    url: str,
+    *,
+    # passed down to aiormq's handshake: cancelling connect_robust from outside (asyncio.timeout)
+    # could leave its background reconnection task running, so the bound must be inside
+    timeout: float,  # noqa: ASYNC109
+    reconnect_interval: float = DEFAULT_RECONNECT_INTERVAL,
+) -> AbstractRobustConnection:
+    """A robust connection; ``BrokerUnavailable`` (with how to start RabbitMQ) if the first try fails.
+
+    ``timeout`` bounds the first connection attempt; later reconnections retry every
+    ``reconnect_interval`` seconds for as long as the connection is not closed.
+    """
+    with translated(f"connect to {_safe(url)}"):
+        # timeout= is applied by aiormq to the TCP+AMQP handshake; fail_fast (the default) makes the
+        # first failure raise instead of retrying in the background forever
+        return await aio_pika.connect_robust(url, timeout=timeout, reconnect_interval=reconnect_interval)
+
+
+async def check_reachable(url: str, timeout: float) -> str | None:  # noqa: ASYNC109 (see connect)
+    """None when the broker accepts a login at ``url``, else a reason a person can act on."""
+    try:
+        connection = await connect(url, timeout=timeout)
+    except BrokerUnavailable as exc:
+        return exc.message
+    await connection.close()
+    return None
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    head, sep, tail = url.rpartition("@")
+    if not sep:
+        return url
+    scheme, _, credentials = head.partition("://")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{tail}"

@@ -1,0 +1,177 @@
+"""The store's tables. Rows are not domain objects: the repositories map between the two.
+
+Every instant is a `UtcDateTime`; text is stored exactly as the domain hands it over (NFC).
+The initial Alembic revision creates the same schema; `test_store_migrations` checks they agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from connectors.db.column_types import UtcDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+PETITION_ID = 40
+CODE = 64
+NAME = 255
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+
+    petition_id: Mapped[str] = mapped_column(String(PETITION_ID), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    sender_type: Mapped[str] = mapped_column(String(16))
+    field_code: Mapped[str | None] = mapped_column(String(CODE))
+    unit_code: Mapped[str] = mapped_column(String(CODE), index=True)
+    status: Mapped[str] = mapped_column(String(2), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    petition_json: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StatusHistoryRow(Base):
+    __tablename__ = "case_status_history"
+    __table_args__ = (UniqueConstraint("petition_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    petition_id: Mapped[str] = mapped_column(ForeignKey("cases.petition_id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(2))
+    unit_code: Mapped[str] = mapped_column(String(CODE))
+    description: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PetitionUpdateRow(Base):
+    __tablename__ = "petition_updates"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(CODE), unique=True)
+    petition_id: Mapped[str] = mapped_column(ForeignKey("cases.petition_id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AttachmentRow(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    petition_id: Mapped[str] = mapped_column(ForeignKey("cases.petition_id"), index=True)
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("petition_updates.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(NAME))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FeedbackRow(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(CODE), unique=True)
+    petition_id: Mapped[str] = mapped_column(ForeignKey("cases.petition_id"), index=True)
+    answer_id: Mapped[str] = mapped_column(String(CODE))
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SeenMessageRow(Base):
+    """Inbound idempotency: one row per national MessageId, with the receipt it got."""
+
+    __tablename__ = "seen_messages"
+
+    message_id: Mapped[str] = mapped_column(String(CODE), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(CODE))
+    petition_id: Mapped[str | None] = mapped_column(String(PETITION_ID), index=True)
+    receipt_id: Mapped[str] = mapped_column(String(CODE))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    error_code: Mapped[str | None] = mapped_column(String(NAME))
+    error_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MessageLogRow(Base):
+    """Raw messages in and out, chained: each `entry_hash` covers the previous one."""
+
+    __tablename__ = "message_log"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    peer: Mapped[str] = mapped_column(String(NAME))
+    operation: Mapped[str] = mapped_column(String(CODE))
+    message_id: Mapped[str | None] = mapped_column(String(CODE), index=True)
+    signature_verdict: Mapped[str] = mapped_column(String(NAME))
+    signer: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(NAME))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(CODE), unique=True)
+    exchange: Mapped[str] = mapped_column(String(NAME))
+    routing_key: Mapped[str] = mapped_column(String(NAME))
+    type: Mapped[str] = mapped_column(String(NAME))
+    correlation_id: Mapped[str] = mapped_column(String(NAME))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class UnitTokenRow(Base):
+    __tablename__ = "unit_tokens"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    unit_code: Mapped[str] = mapped_column(String(CODE), index=True)
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    label: Mapped[str] = mapped_column(String(NAME))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+metadata = Base.metadata

@@ -1,0 +1,43 @@
+"""Supplements, withdrawals and satisfaction feedback, each kept under the MessageId that brought it."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connectors.db.attachments import insert_attachments
+from connectors.db.errors import map_db_errors
+from connectors.db.tables import FeedbackRow, PetitionUpdateRow
+from gateway.domain.petition import Feedback, PetitionUpdate
+
+
+class SqlUpdateBook:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_update(self, update: PetitionUpdate, *, message_id: str) -> None:
+        row = {
+            "message_id": message_id,
+            "petition_id": update.petition_id,
+            "action": update.action.value,
+            "content": update.content,
+            "at": update.at,
+        }
+        with map_db_errors():
+            result = await self._session.execute(
+                insert(PetitionUpdateRow).values(row).returning(PetitionUpdateRow.id)
+            )
+            update_id = result.scalar_one()
+            await insert_attachments(self._session, update.petition_id, update_id, update.attachments)
+
+    async def add_feedback(self, feedback: Feedback, *, message_id: str) -> None:
+        row = {
+            "message_id": message_id,
+            "petition_id": feedback.petition_id,
+            "answer_id": feedback.answer_id,
+            "rating": feedback.rating,
+            "comment": feedback.comment,
+            "at": feedback.at,
+        }
+        with map_db_errors():
+            await self._session.execute(insert(FeedbackRow).values(row))

@@ -1,0 +1,66 @@
+"""The FastAPI application: routes of both sides and the background work, opened in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from connectors.db.migrate import upgrade
+from gateway.bootstrap import Runtime, build_runtime
+from gateway.broker_link import BrokerLink
+from gateway.inbound.soap_route import soap_router
+from gateway.settings import Settings
+from gateway.units.cases_api import cases_router
+from gateway.units.problems import Problem, problem_handler
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    """Built synchronously so that configuration and key errors stop the start, before binding."""
+    settings.warn_if_unsafe()
+    rt = runtime or build_runtime(settings)
+    link = BrokerLink(settings=settings, routing=rt.config.routing, source=rt.outbox_source)
+    rt.intake.on_commit = link.wake
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await upgrade(rt.engine)
+        link.start()
+        try:
+            yield
+        finally:
+            await link.stop()
+            await rt.engine.dispose()
+
+    app = FastAPI(
+        title="PAKN Gateway",
+        version="0.1.0",
+        description="Cổng kết nối phản ánh, kiến nghị — ministry side of the national exchange.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    app.state.broker = link
+    app.add_exception_handler(Problem, problem_handler)
+    app.include_router(soap_router(rt.endpoint, rt.contract, settings.max_body_bytes))
+    app.include_router(cases_router(rt.uow, rt.config.routing))
+
+    @app.get("/health/live", tags=["health"])
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/health/ready", tags=["health"])
+    async def ready() -> dict[str, object]:
+        async with rt.uow() as uow:
+            pending, oldest = await uow.outbox.lag()
+        return {
+            "database": "ok",
+            "broker": "connected" if link.connected else "disconnected",
+            "outbox_pending": pending,
+            "outbox_oldest": oldest.isoformat() if oldest else None,
+        }
+
+    return app

@@ -1,0 +1,117 @@
+"""The composition root: the one place that picks concrete adapters and wires them to services."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import schemas
+import signing
+from connectors.db.engine import make_engine, make_sessions
+from connectors.db.unit_of_work import SqlUnitOfWorkFactory
+from gateway.inbound.delivery import StoreOutboxSource
+from gateway.inbound.intake import Intake, utc_now
+from gateway.inbound.message_log_hook import MessageLogHook
+from gateway.inbound.signature_check import SignatureCheck
+from gateway.inbound.soap_route import EndpointPolicy, MinistryEndpoint
+from gateway.inbound.wsdl import ServedContract
+from gateway.inbound.xml_guard import hardened_parser
+from gateway.routing_config import GatewayConfig, load_config
+from gateway.settings import Settings
+from gateway.startup_errors import StartupError
+
+log = logging.getLogger(__name__)
+
+EXPIRY_WARNING_DAYS = 30
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: GatewayConfig
+    engine: AsyncEngine
+    uow: SqlUnitOfWorkFactory
+    intake: Intake
+    endpoint: MinistryEndpoint
+    contract: ServedContract
+    outbox_source: StoreOutboxSource
+    signer: signing.SigningKey
+
+
+def ensure_dev_pki(settings: Settings) -> None:
+    """On embedded defaults the gateway makes its own development PKI; production never does."""
+    if settings.environment == "production":
+        return
+    if settings.signing_cert or settings.signing_key or settings.trust_store:
+        return
+    if not (settings.pki_dir / "ministry.pem").exists():
+        log.warning("no keys in %s: creating a DEVELOPMENT PKI (not for production)", settings.pki_dir)
+        signing.init_dev_pki(settings.pki_dir, ministry_id=settings.ministry_id, national_id=settings.national_id)
+
+
+def load_signer(settings: Settings) -> signing.SigningKey:
+    try:
+        key = signing.load_pem_key(settings.cert_path, settings.key_path)
+    except signing.SigningError as exc:
+        raise StartupError(f"signing key: {exc}") from exc
+    days = signing.certificate_days_left(key.certificate)
+    if days < 0:
+        raise StartupError(f"signing certificate {settings.cert_path} expired {-days:.0f} days ago")
+    if days < EXPIRY_WARNING_DAYS:
+        log.warning("signing certificate %s expires in %.0f days", settings.cert_path, days)
+    return key
+
+
+def load_trust(settings: Settings) -> signing.TrustStore | None:
+    if not settings.verify_signatures:
+        return None
+    missing = [p for p in settings.trust_paths if not Path(p).exists()]
+    if missing:
+        raise StartupError(f"trust store file(s) not found: {', '.join(map(str, missing))}")
+    return signing.TrustStore.from_pem_files(*settings.trust_paths)
+
+
+def load_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(schemas.xsd_path()), parser=hardened_parser()))
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    config = load_config(settings.config_dir)
+    if config.ministry.organ_id != settings.ministry_id:
+        raise StartupError(
+            f"config/ names ministry {config.ministry.organ_id} but PAKN_MINISTRY_ID is {settings.ministry_id}"
+        )
+    ensure_dev_pki(settings)
+    signer = load_signer(settings)
+    trust = load_trust(settings)
+    engine = make_engine(settings.database_url)
+    uow = SqlUnitOfWorkFactory(make_sessions(engine))
+    intake = Intake(uow=uow, routing=config.routing)
+    endpoint = MinistryEndpoint(
+        policy=EndpointPolicy(
+            ministry_id=settings.ministry_id,
+            national_id=settings.national_id,
+            max_body_bytes=settings.max_body_bytes,
+            max_depth=settings.max_xml_depth,
+        ),
+        intake=intake,
+        check=SignatureCheck(trust, enabled=settings.verify_signatures),
+        schema=load_schema(),
+        message_log=MessageLogHook(uow, utc_now),
+        signer=signer,
+    )
+    return Runtime(
+        settings=settings,
+        config=config,
+        engine=engine,
+        uow=uow,
+        intake=intake,
+        endpoint=endpoint,
+        contract=ServedContract(settings.public_url),
+        outbox_source=StoreOutboxSource(uow, utc_now),
+        signer=signer,
+    )

@@ -1,0 +1,105 @@
+"""The gateway's side of RabbitMQ: connect (and keep trying while the broker is down), declare the
+topology, run the outbox relay. Petitions are accepted whether or not the broker is up: the outbox
+holds them until it is."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aio_pika.abc import AbstractRobustConnection
+
+from connectors.amqp.connection import connect
+from connectors.amqp.errors import AmqpError
+from connectors.amqp.outbox_relay import OutboxRelay, OutboxSource
+from connectors.amqp.topology import declare_topology
+from gateway.domain.routing import RoutingTable
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5.0
+MAX_RECONNECT_DELAY = 30.0
+
+
+class BrokerLink:
+    def __init__(self, *, settings: Settings, routing: RoutingTable, source: OutboxSource) -> None:
+        self._settings = settings
+        self._routing = routing
+        self._source = source
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._relay: OutboxRelay | None = None
+        self._connection: AbstractRobustConnection | None = None
+        self.last_error: str | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed
+
+    def wake(self) -> None:
+        if self._relay is not None:
+            self._relay.wake()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self._run(), name="broker-link")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 15)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                self._connection = await connect(self._settings.amqp_url, timeout=CONNECT_TIMEOUT)
+            except AmqpError as exc:
+                self.last_error = exc.message
+                log.warning("RabbitMQ unreachable (%s); cases wait in the outbox; retry in %.0f s", exc.message, delay)
+                await self._pause(delay)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY)
+                continue
+            delay = 1.0
+            try:
+                await self._serve(self._connection)
+            except AmqpError as exc:
+                self.last_error = exc.message
+                log.warning("RabbitMQ link failed (%s); reconnecting", exc.message)
+                await self._pause(delay)
+            finally:
+                connection, self._connection = self._connection, None
+                self._relay = None
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(connection.close(), CONNECT_TIMEOUT)
+
+    async def _serve(self, connection: AbstractRobustConnection) -> None:
+        channel = await connection.channel()
+        try:
+            await declare_topology(
+                channel, self._routing.units.values(), delivery_limit=self._settings.amqp_delivery_limit
+            )
+        finally:
+            with contextlib.suppress(Exception):
+                await channel.close()
+        log.info("RabbitMQ topology declared for %d units", len(self._routing.units))
+        self._relay = OutboxRelay(
+            connection,
+            self._source,
+            batch_size=self._settings.outbox_batch,
+            poll_interval=self._settings.outbox_poll_seconds,
+        )
+        self.last_error = None
+        await self._relay.run(self._stop)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)

@@ -1,0 +1,35 @@
+"""Shared by the commands: settings, logging, and turning start-up errors into a clear exit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from pydantic import ValidationError
+
+from gateway.domain.errors import RoutingConfigError
+from gateway.settings import Settings
+from gateway.startup_errors import StartupError
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        typer.secho(f"Invalid PAKN_ settings:\n{exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+
+
+@contextmanager
+def startup_errors() -> Iterator[None]:
+    try:
+        yield
+    except (StartupError, RoutingConfigError) as exc:
+        typer.secho(f"Cannot start: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc

@@ -1,0 +1,23 @@
+"""`pakn-gateway`: the one console script. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from gateway.cli import demo, pki, serve, sim, units
+
+app = typer.Typer(
+    name="pakn-gateway",
+    help="PAKN Gateway — cổng kết nối phản ánh, kiến nghị giữa Bộ và Hệ thống thông tin Chính phủ.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("serve", help="Run the gateway (applies migrations first).")(serve.serve)
+app.command("migrate", help="Apply database migrations and exit.")(serve.migrate)
+app.command("demo", help="Run the main job on embedded defaults: simulator → gateway → unit queues.")(demo.demo)
+app.add_typer(pki.app, name="pki")
+app.add_typer(units.app, name="unit")
+app.add_typer(sim.app, name="national-sim")
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

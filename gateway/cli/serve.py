@@ -1,0 +1,39 @@
+"""`pakn-gateway serve` and `migrate`."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+import uvicorn
+
+from connectors.db.engine import make_engine
+from connectors.db.migrate import current_revision, upgrade
+from gateway.app import create_app
+from gateway.cli.common import configure_logging, load_settings, startup_errors
+
+
+def serve() -> None:
+    """Run the gateway on PAKN_HTTP_HOST:PAKN_HTTP_PORT; migrations are applied at start."""
+    configure_logging()
+    settings = load_settings()
+    with startup_errors():
+        app = create_app(settings)
+        uvicorn.run(app, host=settings.http_host, port=settings.http_port, loop="uvloop", http="httptools")
+
+
+def migrate() -> None:
+    """Bring the database at PAKN_DATABASE_URL to the latest schema."""
+    configure_logging()
+    settings = load_settings()
+
+    async def run() -> str | None:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(run())
+    typer.echo(f"database at revision {revision}")

@@ -1,0 +1,1 @@
+"""The domain: petitions, cases and their state machine, routing. Standard library only."""

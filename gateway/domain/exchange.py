@@ -1,0 +1,66 @@
+"""Values exchanged with the national portal and with units that are not petitions themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The answer to every national push (DESIGN §2). `Accepted=true` only after the commit."""
+
+    message_id: str
+    receipt_id: str
+    accepted: bool
+    duplicate: bool = False
+    error_code: str | None = None
+    error_text: str | None = None
+
+    def as_duplicate(self) -> Receipt:
+        return Receipt(
+            self.message_id, self.receipt_id, self.accepted, True, self.error_code, self.error_text
+        )
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A message committed with the state change that caused it, published later by the relay."""
+
+    message_id: str
+    exchange: str
+    routing_key: str
+    type: str
+    correlation_id: str
+    body: bytes
+    created_at: datetime
+    id: int | None = None  # assigned by the store
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One line of a unit's case list (REST), without the petition's attachments."""
+
+    petition_id: str
+    kind: str
+    title: str
+    unit_code: str
+    status: str
+    received_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One raw message in or out, as the message log keeps it (DESIGN §4)."""
+
+    direction: str  # "in" | "out"
+    peer: str
+    operation: str
+    raw: bytes
+    signature_verdict: str  # "valid", "invalid:<code>", "absent", "not-checked", "signed"
+    at: datetime
+    message_id: str | None = None
+    signer: str | None = None
+    outcome: str | None = None  # "accepted", "duplicate", or a fault code

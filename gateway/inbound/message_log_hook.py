@@ -1,0 +1,38 @@
+"""The message log as a hook around the SOAP edge (zeep's ingress/egress plugin is the model):
+every raw message in and out is kept, with its signature verdict, in its own transaction, so a
+refused message is on record too (DESIGN §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from gateway.domain.exchange import LogEntry
+from gateway.ports import UnitOfWorkFactory
+
+
+class MessageLogHook:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Callable[[], datetime]) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def record(
+        self,
+        *,
+        direction: str,
+        peer: str,
+        operation: str,
+        raw: bytes,
+        verdict: str,
+        message_id: str | None = None,
+        signer: str | None = None,
+        outcome: str | None = None,
+    ) -> int:
+        entry = LogEntry(
+            direction=direction, peer=peer, operation=operation, raw=raw, signature_verdict=verdict,
+            at=self._clock(), message_id=message_id, signer=signer, outcome=outcome,
+        )
+        async with self._uow() as uow:
+            entry_id = await uow.message_log.append(entry)
+            await uow.commit()
+        return entry_id

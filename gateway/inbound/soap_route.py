@@ -1,0 +1,218 @@
+"""`MinistryExchange` at POST /soap/pakn (WSDL at GET /soap/pakn?wsdl): the inbound edge.
+
+Order matters: size → hardened parse → envelope → XSD → signature → sender checks → service.
+The CPU-bound checks run in a worker thread so one 20 MiB message does not stall the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from lxml import etree
+
+import signing
+from gateway.domain.errors import DomainError
+from gateway.domain.petition import Header
+from gateway.inbound import petition_xml
+from gateway.inbound.errors import IntakeError
+from gateway.inbound.faults import CATALOGUE, SoapFault
+from gateway.inbound.intake import Intake
+from gateway.inbound.message_log_hook import MessageLogHook
+from gateway.inbound.signature_check import CheckedRequest, SignatureCheck
+from gateway.inbound.soap_envelope import detach, envelope_bytes, fault_bytes, request_element
+from gateway.inbound.wsdl import ServedContract
+from gateway.inbound.xml_guard import hardened_parser, parse_untrusted
+from gateway.ports import StoreConflict, StoreError
+
+log = logging.getLogger(__name__)
+
+SOAP_CONTENT_TYPE = "text/xml; charset=utf-8"
+LOGGED_PREFIX_OF_REFUSED_OVERSIZE = 4096
+
+OPERATIONS = {
+    "PetitionMessage": "SubmitPetition",
+    "PetitionUpdateMessage": "SubmitPetitionUpdate",
+    "FeedbackMessage": "SubmitFeedback",
+    "StatusQuery": "GetPetitionStatus",
+}
+
+
+@dataclass(frozen=True)
+class EndpointPolicy:
+    ministry_id: str
+    national_id: str
+    max_body_bytes: int
+    max_depth: int
+
+
+@dataclass(frozen=True)
+class Checked:
+    operation: str
+    request: CheckedRequest
+    header: Header
+
+
+class MinistryEndpoint:
+    def __init__(
+        self,
+        *,
+        policy: EndpointPolicy,
+        intake: Intake,
+        check: SignatureCheck,
+        schema: etree.XMLSchema,
+        message_log: MessageLogHook,
+        signer: signing.SigningKey | None,
+    ) -> None:
+        self._policy = policy
+        self._intake = intake
+        self._check_signature = check
+        self._schema = schema
+        self._log = message_log
+        self._signer = signer
+        self._handlers: dict[str, Callable[[Checked], Awaitable[tuple[etree._Element, str]]]] = {
+            "SubmitPetition": self._submit_petition,
+            "SubmitPetitionUpdate": self._submit_update,
+            "SubmitFeedback": self._submit_feedback,
+            "GetPetitionStatus": self._status,
+        }
+
+    async def handle(self, raw: bytes, peer: str, *, oversized: bool = False) -> tuple[int, bytes]:
+        """`oversized`: the body passed the limit and `raw` holds only its beginning."""
+        try:
+            if oversized:
+                raise SoapFault("Client.TooLarge", f"body > limit {self._policy.max_body_bytes} bytes")
+            checked = await asyncio.to_thread(self._check, raw)
+        except SoapFault as fault:
+            signature_problem = "Signature" in fault.code or "Certificate" in fault.code
+            await self._log.record(
+                direction="in", peer=peer, operation="unknown", raw=raw,
+                verdict=f"invalid:{fault.code}" if signature_problem else "not-checked", outcome=fault.code,
+            )
+            return await self._reply_fault(fault, peer, "unknown", None)
+        request, header = checked.request, checked.header
+        await self._log.record(
+            direction="in", peer=peer, operation=checked.operation, raw=raw, verdict=request.verdict,
+            message_id=header.message_id, signer=request.signer, outcome="received",
+        )
+        try:
+            element, outcome = await self._handlers[checked.operation](checked)
+        except SoapFault as fault:
+            return await self._reply_fault(fault, peer, checked.operation, header.message_id)
+        except (IntakeError, DomainError) as exc:
+            code = f"Client.{exc.code}"
+            refusal = SoapFault(code if code in CATALOGUE else "Client.InvalidTransition", exc.message)
+            return await self._reply_fault(refusal, peer, checked.operation, header.message_id)
+        except StoreConflict:
+            return await self._reply_fault(SoapFault("Server.Conflict"), peer, checked.operation, header.message_id)
+        except StoreError as exc:
+            log.error("store unavailable for %s: %s", header.message_id, exc)
+            unavailable = SoapFault("Server.StoreUnavailable")
+            return await self._reply_fault(unavailable, peer, checked.operation, header.message_id)
+        body = envelope_bytes(self._sign(element))
+        await self._log.record(
+            direction="out", peer=peer, operation=checked.operation, raw=body,
+            verdict="signed" if self._signer else "unsigned", message_id=header.message_id, outcome=outcome,
+        )
+        return 200, body
+
+    def _check(self, raw: bytes) -> Checked:
+        policy = self._policy
+        envelope = parse_untrusted(raw, max_bytes=policy.max_body_bytes, max_depth=policy.max_depth)
+        element = request_element(envelope)
+        operation = OPERATIONS.get(etree.QName(element).localname)
+        if operation is None:
+            raise SoapFault("Client.UnknownOperation", etree.QName(element).localname)
+        detached = detach(element)
+        standalone = etree.fromstring(detached, parser=hardened_parser())
+        if not self._schema.validate(standalone):
+            # lxml-stubs do not type the error log; its entries carry line and message
+            first: Any = next(iter(self._schema.error_log), None)  # type: ignore[call-overload]
+            where = f"line {first.line}: {first.message}" if first else "schema violation"
+            raise SoapFault("Client.SchemaInvalid", where[:400])
+        request = self._check_signature(detached)
+        header = petition_xml.header(request.element)
+        if header.recipient != policy.ministry_id:
+            raise SoapFault("Client.WrongRecipient", f"To={header.recipient}, this ministry is {policy.ministry_id}")
+        if header.sender != policy.national_id:
+            raise SoapFault("Client.SenderMismatch", f"From={header.sender} is not the national portal")
+        if request.verdict == "valid" and request.signer != header.sender:
+            raise SoapFault(
+                "Client.SenderMismatch", f"From={header.sender} but the certificate names {request.signer}"
+            )
+        return Checked(operation, request, header)
+
+    async def _submit_petition(self, c: Checked) -> tuple[etree._Element, str]:
+        receipt = await self._intake.submit_petition(c.header, petition_xml.petition(c.request.element))
+        return petition_xml.receipt_element(receipt), "duplicate" if receipt.duplicate else "accepted"
+
+    async def _submit_update(self, c: Checked) -> tuple[etree._Element, str]:
+        receipt = await self._intake.submit_update(c.header, petition_xml.petition_update(c.request.element))
+        return petition_xml.receipt_element(receipt), "duplicate" if receipt.duplicate else "accepted"
+
+    async def _submit_feedback(self, c: Checked) -> tuple[etree._Element, str]:
+        receipt = await self._intake.submit_feedback(c.header, petition_xml.feedback(c.request.element))
+        return petition_xml.receipt_element(receipt), "duplicate" if receipt.duplicate else "accepted"
+
+    async def _status(self, c: Checked) -> tuple[etree._Element, str]:
+        case = await self._intake.status(petition_xml.status_query_petition_id(c.request.element))
+        return petition_xml.status_report_element(case), "answered"
+
+    def _sign(self, element: etree._Element) -> etree._Element:
+        # Receipts are signed too: the portal (and an auditor) can prove what the ministry confirmed.
+        return signing.sign_xml(element, self._signer) if self._signer else element
+
+    async def _reply_fault(
+        self, fault: SoapFault, peer: str, operation: str, message_id: str | None
+    ) -> tuple[int, bytes]:
+        body = fault_bytes(fault)
+        await self._log.record(
+            direction="out", peer=peer, operation=operation, raw=body, verdict="unsigned",
+            message_id=message_id, outcome=fault.code,
+        )
+        return 500, body
+
+
+def soap_router(endpoint: MinistryEndpoint, contract: ServedContract, max_body_bytes: int) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/soap/pakn", include_in_schema=False)
+    async def describe(request: Request) -> Response:
+        params = request.query_params
+        if "wsdl" in params:
+            return Response(contract.wsdl(str(request.base_url)), media_type=SOAP_CONTENT_TYPE)
+        xsd = params.get("xsd")
+        if xsd is not None:
+            doc = contract.xsd(xsd)
+            if doc is not None:
+                return Response(doc, media_type=SOAP_CONTENT_TYPE)
+        return Response("use ?wsdl", status_code=404, media_type="text/plain; charset=utf-8")
+
+    @router.post("/soap/pakn", include_in_schema=False)
+    async def exchange(request: Request) -> Response:
+        peer = request.client.host if request.client else "unknown"
+        raw, oversized = await _read_capped(request, max_body_bytes)
+        status, body = await endpoint.handle(raw, peer, oversized=oversized)
+        return Response(body, status_code=status, media_type=SOAP_CONTENT_TYPE)
+
+    return router
+
+
+async def _read_capped(request: Request, limit: int) -> tuple[bytes, bool]:
+    """Read at most `limit` bytes. Past it, keep only a prefix for the log and say it was oversized:
+    the parser never sees an oversized body and memory stays bounded."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return b"", True
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:LOGGED_PREFIX_OF_REFUSED_OVERSIZE], True
+        chunks.append(chunk)
+    return b"".join(chunks), False

@@ -1,0 +1,90 @@
+"""Ports: what the services need from the outside world, as Protocols. Connectors implement them.
+
+Errors a port may raise (connectors map their library's exceptions to these):
+StoreError
+└── StoreConflict   a concurrent writer got there first (unique key, lost race); safe to re-read
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from gateway.domain.case import Case
+from gateway.domain.exchange import CaseSummary, LogEntry, OutboxMessage, Receipt
+from gateway.domain.petition import Feedback, Petition, PetitionUpdate
+
+
+class StoreError(Exception):
+    code = "Server.StoreUnavailable"
+
+
+class StoreConflict(StoreError):
+    code = "Server.Conflict"
+
+
+class CaseRepository(Protocol):
+    async def get(self, petition_id: str, *, for_update: bool = False) -> Case | None: ...
+    async def add(self, case: Case, petition: Petition) -> None: ...
+    async def save(self, case: Case) -> None:
+        """Persist the case's unit and every status change not stored yet."""
+    async def petition(self, petition_id: str) -> Petition | None: ...
+    async def list_for_unit(
+        self, unit_code: str, *, statuses: Sequence[str] | None = None, limit: int = 100, offset: int = 0
+    ) -> list[CaseSummary]: ...
+    async def count_by_status(self) -> dict[str, int]: ...
+
+
+class ReceiptBook(Protocol):
+    """MessageIds already seen and the receipt each got: the inbound idempotency key."""
+
+    async def find(self, message_id: str) -> Receipt | None: ...
+    async def remember(
+        self, receipt: Receipt, *, operation: str, petition_id: str | None, at: datetime
+    ) -> None: ...
+
+
+class UpdateBook(Protocol):
+    async def add_update(self, update: PetitionUpdate, *, message_id: str) -> None: ...
+    async def add_feedback(self, feedback: Feedback, *, message_id: str) -> None: ...
+
+
+class Outbox(Protocol):
+    async def add(self, message: OutboxMessage) -> None: ...
+    async def pending(self, limit: int) -> list[OutboxMessage]: ...
+    async def mark_sent(self, ids: Sequence[int], at: datetime) -> None: ...
+    async def mark_failed(self, ids: Sequence[int], error: str) -> None: ...
+    async def lag(self) -> tuple[int, datetime | None]:
+        """How many rows wait, and when the oldest was committed."""
+
+
+class MessageLog(Protocol):
+    async def append(self, entry: LogEntry) -> int: ...
+
+
+class UnitTokens(Protocol):
+    async def add(self, unit_code: str, token_hash: str, label: str, at: datetime) -> None: ...
+    async def unit_for(self, token_hash: str) -> str | None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without `commit()` rolls everything back."""
+
+    cases: CaseRepository
+    receipts: ReceiptBook
+    updates: UpdateBook
+    outbox: Outbox
+    message_log: MessageLog
+    tokens: UnitTokens
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...

@@ -1,0 +1,77 @@
+"""The one typed settings object, read once at start from the environment (prefix PAKN_)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOME = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAKN_", env_file=None, extra="ignore")
+
+    environment: str = Field("development", description="development | test | production")
+    database_url: str = Field(
+        f"sqlite+aiosqlite:///{DEFAULT_HOME / 'pakn.db'}",
+        description="SQLite file by default; postgresql+asyncpg://… in production",
+    )
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    public_url: str | None = Field(
+        None, description="Base URL peers use to reach the gateway (the WSDL's endpoint address)"
+    )
+    config_dir: Path | None = Field(None, description="Routing data; the packaged MOLISA default if unset")
+    pki_dir: Path = DEFAULT_HOME / "pki"
+    signing_cert: Path | None = Field(None, description="Gateway certificate (PEM); default PKI_DIR/ministry.pem")
+    signing_key: Path | None = Field(None, description="Gateway key (PEM); default PKI_DIR/ministry.key")
+    trust_store: list[Path] = Field(
+        default_factory=list, description="CA certificates (PEM) trusted for inbound signatures"
+    )
+    verify_signatures: bool = Field(
+        True, description="Refuse unsigned or badly signed national messages (off only in development)"
+    )
+    ministry_id: str = "000.00.00.G07"
+    national_id: str = "000.00.00.G22"
+    max_body_bytes: int = 20 * 1024 * 1024
+    max_xml_depth: int = 64
+    amqp_delivery_limit: int = 5
+    outbox_batch: int = 500
+    outbox_poll_seconds: float = 0.5
+    national_url: str = "http://127.0.0.1:8090/soap/national"
+
+    @model_validator(mode="after")
+    def _production_is_strict(self) -> Settings:
+        # A gateway that accepts unsigned petitions in production could be fed anything.
+        if self.environment == "production" and not self.verify_signatures:
+            raise ValueError("PAKN_VERIFY_SIGNATURES=false is refused when PAKN_ENVIRONMENT=production")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+
+    @property
+    def cert_path(self) -> Path:
+        return self.signing_cert or self.pki_dir / "ministry.pem"
+
+    @property
+    def key_path(self) -> Path:
+        return self.signing_key or self.pki_dir / "ministry.key"
+
+    @property
+    def trust_paths(self) -> list[Path]:
+        return self.trust_store or [self.pki_dir / "ca.pem"]
+
+    def warn_if_unsafe(self) -> None:
+        if not self.verify_signatures:
+            log.warning(
+                "SIGNATURE VERIFICATION IS OFF (PAKN_VERIFY_SIGNATURES=false): inbound national messages "
+                "are accepted without checking who signed them. Development only."
+            )
