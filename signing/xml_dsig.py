@@ -120,8 +120,10 @@ def verify_xml(
     ``now`` (default: the current time; a naive value is taken as UTC) is when certificates must be valid.
     """
     moment = _utc(now)
-    root = _parse(bytes(data)) if isinstance(data, bytes | bytearray) else _parse(
-        etree.tostring(data, with_tail=False)
+    root = (
+        _parse(bytes(data))
+        if isinstance(data, bytes | bytearray)
+        else _parse(etree.tostring(data, with_tail=False))
     )
     signature = _the_signature(root)
     method = _check_signed_info(signature)

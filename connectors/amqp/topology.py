@@ -73,6 +73,8 @@ async def declare_topology(
 ) -> None:
     """Declare exchanges, queues and bindings; running it again with the same arguments is a no-op.
 
+    ``delivery_limit`` applies to the unit queues; the replies queue always has the default limit.
+
     A queue that already exists with other arguments (another delivery limit, a classic queue)
     raises ``TopologyError`` and leaves the channel closed by the broker: use a fresh channel after.
     """
@@ -97,6 +99,8 @@ async def declare_topology(
     await declare_bound_queue(DEAD_QUEUE, dead, "#", None)
     cases = await declare_exchange(CASES_EXCHANGE)
     replies = await declare_exchange(REPLIES_EXCHANGE)
-    await declare_bound_queue(REPLIES_QUEUE, replies, "#", arguments)
+    # the replies queue is shared by every unit: its limit is fixed, or declaring units with another
+    # limit would fail with PRECONDITION_FAILED on it
+    await declare_bound_queue(REPLIES_QUEUE, replies, "#", quorum_arguments(DEFAULT_DELIVERY_LIMIT))
     for code in unit_codes:
         await declare_bound_queue(unit_queue_name(code), cases, unit_binding_key(code), arguments)

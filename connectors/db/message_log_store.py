@@ -7,13 +7,12 @@ log append in a short transaction of its own (as the message-log hook does).
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.db.errors import map_db_errors
 from connectors.db.log_chain import GENESIS, ChainFields, link_hash, raw_digest
+from connectors.db.session_access import SessionSource, session_of
 from connectors.db.tables import MessageLogRow
 from gateway.domain.exchange import LogEntry
 
@@ -57,14 +56,9 @@ class SqlMessageLog:
             return result.scalar_one()
 
 
-class HasSession(Protocol):
-    @property
-    def session(self) -> AsyncSession: ...
-
-
-async def verify_chain(target: AsyncSession | HasSession) -> tuple[bool, int | None]:
+async def verify_chain(source: SessionSource) -> tuple[bool, int | None]:
     """Walk the whole log in id order: (True, None), or (False, id of the first broken row)."""
-    session = target if isinstance(target, AsyncSession) else target.session
+    session = session_of(source)
     expected_prev = GENESIS
     after = 0
     while True:

@@ -101,7 +101,7 @@ def short_lived(ca: Ca) -> SigningKey:
 
 
 def petition(petition_id: str = "PAKN-2026-000123", title: str = TITLE) -> etree._Element:
-    message = etree.Element(f"{{{PAKN}}}PetitionMessage", nsmap={None: PAKN})
+    message = etree.fromstring(f'<PetitionMessage xmlns="{PAKN}"/>')
     header = etree.SubElement(message, f"{{{PAKN}}}Header")
     for tag, text in (
         ("MessageId", str(uuid.uuid4())),
@@ -128,7 +128,9 @@ def signed_bytes(key: SigningKey, message: etree._Element | None = None) -> byte
 # --- round trips -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("key_fixture", "algorithm"), [("national", RSA_SHA256), ("national_ec", ECDSA_SHA256)])
+@pytest.mark.parametrize(
+    ("key_fixture", "algorithm"), [("national", RSA_SHA256), ("national_ec", ECDSA_SHA256)]
+)
 def test_round_trip_returns_exactly_the_signed_element(
     request: pytest.FixtureRequest, trust: TrustStore, key_fixture: str, algorithm: str
 ) -> None:
@@ -149,7 +151,11 @@ def test_signed_element_has_the_contract_shape(national: SigningKey) -> None:
     original = petition()
     signed = sign_xml(original, national)
 
-    assert [child.tag for child in signed] == [f"{{{PAKN}}}Header", f"{{{PAKN}}}Petition", f"{{{DS}}}Signature"]
+    assert [child.tag for child in signed] == [
+        f"{{{PAKN}}}Header",
+        f"{{{PAKN}}}Petition",
+        f"{{{DS}}}Signature",
+    ]
     assert signed.getparent() is None
     reference = signed.find("ds:Signature/ds:SignedInfo/ds:Reference", NS)
     assert reference is not None and reference.get("URI") == ""
@@ -220,7 +226,10 @@ def test_decomposed_vietnamese_is_signed_as_nfc(national: SigningKey, trust: Tru
     signed = sign_xml(petition(title=decomposed), national)
 
     assert signed.findtext("p:Petition/p:Title", namespaces=NS) == TITLE
-    assert verify_xml(etree.tostring(signed), trust).element.findtext("p:Petition/p:Title", namespaces=NS) == TITLE
+    assert (
+        verify_xml(etree.tostring(signed), trust).element.findtext("p:Petition/p:Title", namespaces=NS)
+        == TITLE
+    )
 
 
 # --- refusals ----------------------------------------------------------------------------------
@@ -272,7 +281,9 @@ def test_signer_certificate_expired_at_verification_time(short_lived: SigningKey
     assert caught.value.code == "CertificateExpired"
 
 
-def test_signer_certificate_not_yet_valid_is_expired_error(short_lived: SigningKey, trust: TrustStore) -> None:
+def test_signer_certificate_not_yet_valid_is_expired_error(
+    short_lived: SigningKey, trust: TrustStore
+) -> None:
     with pytest.raises(CertificateExpired):
         verify_xml(signed_bytes(short_lived), trust, now=NOW - timedelta(days=2))
 
@@ -351,7 +362,12 @@ EXC = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
         (SignatureMethod.RSA_SHA1, DigestAlgorithm.SHA256, EXC, "rsa-sha1 is not allowed"),
         (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA1, EXC, "digest must be SHA-256"),
         (SignatureMethod.RSA_SHA512, DigestAlgorithm.SHA512, EXC, "rsa-sha512 is not allowed"),
-        (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256, CanonicalizationMethod.CANONICAL_XML_1_1, "exclusive C14N"),
+        (
+            SignatureMethod.RSA_SHA256,
+            DigestAlgorithm.SHA256,
+            CanonicalizationMethod.CANONICAL_XML_1_1,
+            "exclusive C14N",
+        ),
     ],
     ids=["rsa-sha1+sha1", "rsa-sha1", "sha1-digest", "rsa-sha512", "inclusive-c14n"],
 )
@@ -410,7 +426,9 @@ def test_duplicated_signature_is_refused(national: SigningKey, trust: TrustStore
         verify_xml(etree.tostring(signed), trust)
 
 
-def test_signed_message_wrapped_beside_an_evil_one_is_refused(national: SigningKey, trust: TrustStore) -> None:
+def test_signed_message_wrapped_beside_an_evil_one_is_refused(
+    national: SigningKey, trust: TrustStore
+) -> None:
     wrapper = etree.Element(f"{{{PAKN}}}PetitionMessage")
     wrapper.append(sign_xml(petition("PAKN-2026-000123"), national))
     wrapper.append(petition("PAKN-EVIL-1"))
@@ -486,7 +504,7 @@ def test_comment_inside_text_cannot_truncate_what_the_caller_reads(
 
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE PetitionMessage [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
-<PetitionMessage xmlns="urn:pakn:exchange:1"><Header/><Petition><Title>&xxe;</Title></Petition></PetitionMessage>"""
+<PetitionMessage xmlns="urn:pakn:exchange:1"><Petition><Title>&xxe;</Title></Petition></PetitionMessage>"""
 
 LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
@@ -517,7 +535,9 @@ def _write_pem(tmp_path: Path, key: SigningKey, password: bytes | None = None) -
         serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     )
     key_path.write_bytes(
-        key.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+        key.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
     )
     return cert_path, key_path
 
@@ -558,7 +578,9 @@ def test_load_pkcs12_with_password(tmp_path: Path, ca: Ca, national: SigningKey,
         load_pkcs12(path, None)
 
 
-def test_mismatched_key_is_refused(tmp_path: Path, national: SigningKey, national_ec: SigningKey, ca: Ca) -> None:
+def test_mismatched_key_is_refused(
+    tmp_path: Path, national: SigningKey, national_ec: SigningKey, ca: Ca
+) -> None:
     other = ca.issue("000.00.00.G07", "Bộ Lao động - Thương binh và Xã hội")
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -589,9 +611,7 @@ def test_expired_certificate_is_refused_at_load(tmp_path: Path, ca: Ca) -> None:
 def test_trust_store_from_pem_files_round_trips(tmp_path: Path, ca: Ca) -> None:
     other = _ca("Second CA")
     bundle = tmp_path / "bundle.pem"
-    bundle.write_bytes(
-        b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (ca.cert, other.cert))
-    )
+    bundle.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (ca.cert, other.cert)))
 
     store = TrustStore.from_pem_files(bundle)
 

@@ -1,0 +1,107 @@
+"""Building blocks for tests against the real RabbitMQ: unique names, clean-up, bounded waits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import subprocess
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractIncomingMessage
+
+from connectors.amqp.connection import DEFAULT_URL, check_reachable
+from connectors.amqp.topology import declare_topology, unit_queue_name
+from gateway.domain.routing import Unit, make_unit
+
+AMQP_URL = os.environ.get("PAKN_AMQP_URL", DEFAULT_URL)
+WAIT = 30.0  # upper bound for anything a test waits for; a broken broker fails, never hangs
+
+
+def unique_unit_code() -> str:
+    """A unit code no other test (or engineer) uses on the shared broker."""
+    return "T" + secrets.token_hex(5).upper()
+
+
+async def require_broker() -> None:
+    reason = await check_reachable(AMQP_URL, timeout=5)
+    if reason is not None:
+        pytest.fail(f"RabbitMQ is needed for integration tests: {reason}")
+
+
+@asynccontextmanager
+async def declared_unit(*, delivery_limit: int = 5) -> AsyncIterator[Unit]:
+    """A fresh unit whose queue exists for the block and is deleted after it."""
+    await require_broker()
+    unit = make_unit(unique_unit_code(), "Đơn vị thử nghiệm")
+    async with await aio_pika.connect(AMQP_URL, timeout=5) as connection:
+        channel = await connection.channel()
+        await declare_topology(channel, [unit], delivery_limit=delivery_limit)
+    try:
+        yield unit
+    finally:
+        await delete_queues(unit_queue_name(unit.code))
+
+
+async def delete_queues(*names: str) -> None:
+    async with await aio_pika.connect(AMQP_URL, timeout=5) as connection:
+        for name in names:
+            channel = await connection.channel()  # a failed delete closes its channel
+            try:
+                await asyncio.wait_for(channel.queue_delete(name), 10)
+            except aio_pika.exceptions.AMQPError:
+                pass
+
+
+async def message_count(queue_name: str) -> int:
+    async with await aio_pika.connect(AMQP_URL, timeout=5) as connection:
+        channel = await connection.channel()
+        queue = await asyncio.wait_for(channel.declare_queue(queue_name, passive=True), 10)
+        count = queue.declaration_result.message_count
+        assert count is not None
+        return count
+
+
+async def collect(queue_name: str, count: int, *, timeout: float = WAIT) -> list[AbstractIncomingMessage]:
+    """Consume and ack ``count`` messages (fails the test if they do not all come in time)."""
+    got: list[AbstractIncomingMessage] = []
+    done = asyncio.Event()
+
+    async def take(message: AbstractIncomingMessage) -> None:
+        got.append(message)
+        await message.ack()
+        if len(got) >= count:
+            done.set()
+
+    async with await aio_pika.connect(AMQP_URL, timeout=5) as connection:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=200)
+        queue = await channel.declare_queue(queue_name, passive=True)
+        await queue.consume(take)
+        try:
+            await asyncio.wait_for(done.wait(), timeout)
+        except TimeoutError:
+            pytest.fail(f"only {len(got)} of {count} messages arrived in {queue_name} within {timeout} s")
+    return got
+
+
+async def eventually(condition: Callable[[], bool], *, timeout: float = WAIT, what: str = "condition") -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        pytest.fail(f"{what} not reached within {timeout} s")
+
+
+def rabbitmqctl(*args: str) -> str:
+    """Ask the broker node directly (what a declaration cannot show, such as the real queue type)."""
+    result = subprocess.run(
+        ["rabbitmqctl", "--quiet", *args], capture_output=True, text=True, timeout=60, check=True
+    )
+    return result.stdout

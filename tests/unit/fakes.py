@@ -1,0 +1,164 @@
+"""In-memory adapters for unit tests of the services (no I/O). Integration tests use the real store."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from gateway.domain.case import Case
+from gateway.domain.exchange import CaseSummary, LogEntry, OutboxMessage, Receipt
+from gateway.domain.petition import Feedback, Petition, PetitionUpdate
+from gateway.ports import StoreConflict
+
+
+@dataclass
+class World:
+    """Committed state shared by every unit of work of one test."""
+
+    cases: dict[str, Case] = field(default_factory=dict)
+    petitions: dict[str, Petition] = field(default_factory=dict)
+    receipts: dict[str, Receipt] = field(default_factory=dict)
+    updates: list[PetitionUpdate] = field(default_factory=list)
+    feedback: list[Feedback] = field(default_factory=list)
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    log: list[LogEntry] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)
+    commits: int = 0
+
+
+class FakeUnitOfWork:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._staged = copy.deepcopy(world)
+        self._seen_at_start = set(world.receipts)
+        self.cases = _Cases(self._staged)
+        self.receipts = _Receipts(self._staged)
+        self.updates = _Updates(self._staged)
+        self.outbox = _Outbox(self._staged)
+        self.message_log = _Log(self._staged)
+        self.tokens = _Tokens(self._staged)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        # Like a unique key on seen_messages: a MessageId committed meanwhile makes this one lose.
+        for message_id in self._staged.receipts.keys() - self._seen_at_start:
+            if message_id in self.world.receipts:
+                raise StoreConflict(message_id)
+        for name in ("cases", "petitions", "receipts", "updates", "feedback", "outbox", "log", "tokens"):
+            setattr(self.world, name, getattr(self._staged, name))
+        self.world.commits += 1
+
+
+class FakeUnitOfWorkFactory:
+    def __init__(self, world: World | None = None) -> None:
+        self.world = world or World()
+
+    def __call__(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.world)
+
+
+class _Cases:
+    def __init__(self, w: World) -> None:
+        self.w = w
+
+    async def get(self, petition_id: str, *, for_update: bool = False) -> Case | None:
+        case = self.w.cases.get(petition_id)
+        return None if case is None else replace(case, history=list(case.history), events=[])
+
+    async def add(self, case: Case, petition: Petition) -> None:
+        if case.petition_id in self.w.cases:
+            raise StoreConflict(case.petition_id)
+        self.w.cases[case.petition_id] = replace(case, events=[])
+        self.w.petitions[case.petition_id] = petition
+
+    async def save(self, case: Case) -> None:
+        self.w.cases[case.petition_id] = replace(case, history=list(case.history), events=[])
+
+    async def petition(self, petition_id: str) -> Petition | None:
+        return self.w.petitions.get(petition_id)
+
+    async def list_for_unit(
+        self, unit_code: str, *, statuses: Sequence[str] | None = None, limit: int = 100, offset: int = 0
+    ) -> list[CaseSummary]:
+        raise NotImplementedError("not needed by the services under unit test")
+
+    async def count_by_status(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for case in self.w.cases.values():
+            counts[case.status.value] = counts.get(case.status.value, 0) + 1
+        return counts
+
+
+class _Receipts:
+    def __init__(self, w: World) -> None:
+        self.w = w
+
+    async def find(self, message_id: str) -> Receipt | None:
+        return self.w.receipts.get(message_id)
+
+    async def remember(self, receipt: Receipt, *, operation: str, petition_id: str | None, at: datetime) -> None:
+        if receipt.message_id in self.w.receipts:
+            raise StoreConflict(receipt.message_id)
+        self.w.receipts[receipt.message_id] = receipt
+
+
+class _Updates:
+    def __init__(self, w: World) -> None:
+        self.w = w
+
+    async def add_update(self, update: PetitionUpdate, *, message_id: str) -> None:
+        self.w.updates.append(update)
+
+    async def add_feedback(self, feedback: Feedback, *, message_id: str) -> None:
+        self.w.feedback.append(feedback)
+
+
+class _Outbox:
+    def __init__(self, w: World) -> None:
+        self.w = w
+
+    async def add(self, message: OutboxMessage) -> None:
+        self.w.outbox.append(replace(message, id=len(self.w.outbox) + 1))
+
+    async def pending(self, limit: int) -> list[OutboxMessage]:
+        return self.w.outbox[:limit]
+
+    async def mark_sent(self, ids: Sequence[int], at: datetime) -> None:
+        self.w.outbox = [m for m in self.w.outbox if m.id not in set(ids)]
+
+    async def mark_failed(self, ids: Sequence[int], error: str) -> None:
+        return None
+
+    async def lag(self) -> tuple[int, datetime | None]:
+        return len(self.w.outbox), (self.w.outbox[0].created_at if self.w.outbox else None)
+
+
+class _Log:
+    def __init__(self, w: World) -> None:
+        self.w = w
+
+    async def append(self, entry: LogEntry) -> int:
+        self.w.log.append(entry)
+        return len(self.w.log)
+
+
+class _Tokens:
+    def __init__(self, w: World) -> None:
+        self.w = w
+
+    async def add(self, unit_code: str, token_hash: str, label: str, at: datetime) -> None:
+        self.w.tokens[token_hash] = unit_code
+
+    async def unit_for(self, token_hash: str) -> str | None:
+        return self.w.tokens.get(token_hash)
