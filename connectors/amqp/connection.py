@@ -11,7 +11,7 @@ import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 
 from connectors.amqp.errors import BrokerUnavailable
-from connectors.amqp.mapping import translated
+from connectors.amqp.mapping import START_HINT, translated
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_RECONNECT_INTERVAL = 1.0
@@ -30,7 +30,7 @@ async def connect(
     ``timeout`` bounds the first connection attempt; later reconnections retry every
     ``reconnect_interval`` seconds for as long as the connection is not closed.
     """
-    with translated(f"connect to {_safe(url)}"):
+    with translated(f"connect to {_safe(url)}", hint=START_HINT):
         # timeout= is applied by aiormq to the TCP+AMQP handshake; fail_fast (the default) makes the
         # first failure raise instead of retrying in the background forever
         return await aio_pika.connect_robust(url, timeout=timeout, reconnect_interval=reconnect_interval)

@@ -35,8 +35,12 @@ from connectors.amqp.errors import (
 START_HINT = "is RabbitMQ running? Start it with `rabbitmq-server -detached` (or `.ci/run` starts it)"
 
 
-def translate(exc: BaseException, action: str) -> AmqpError:
-    """The connector error for a library exception raised while doing ``action``."""
+def translate(exc: BaseException, action: str, *, hint: str = "") -> AmqpError:
+    """The connector error for a library exception raised while doing ``action``.
+
+    ``hint`` is appended when the broker could not be reached (``connect`` says how to start it).
+    """
+    suffix = f"; {hint}" if hint else ""
     if isinstance(exc, AmqpError):
         return exc
     if isinstance(exc, AuthenticationError | ProbableAuthenticationError):
@@ -54,9 +58,9 @@ def translate(exc: BaseException, action: str) -> AmqpError:
     if isinstance(exc, AMQPChannelError):
         return TopologyError(f"{action}: the broker closed the channel ({exc})")
     if isinstance(exc, TimeoutError):
-        return BrokerUnavailable(f"{action}: no answer from the broker in time; {START_HINT}")
+        return BrokerUnavailable(f"{action}: no answer from the broker in time{suffix}")
     if isinstance(exc, AMQPConnectionError | ConnectionError | OSError | ChannelInvalidStateError):
-        return BrokerUnavailable(f"{action}: {_describe(exc)}; {START_HINT}")
+        return BrokerUnavailable(f"{action}: {_describe(exc)}{suffix}")
     if isinstance(exc, AMQPError):
         return BrokerUnavailable(f"{action}: {_describe(exc)}")
     return AmqpError(f"{action}: unexpected {_describe(exc)}")  # a bug rather than the broker
@@ -73,14 +77,14 @@ def publish_error(exc: BaseException, action: str, timeout: float) -> AmqpError:
 
 
 @contextmanager
-def translated(action: str) -> Iterator[None]:
+def translated(action: str, *, hint: str = "") -> Iterator[None]:
     """Run a block, re-raising any broker exception as the connector's own, chained."""
     try:
         yield
     except AmqpError:
         raise
     except (AMQPError, ConnectionError, OSError, ChannelInvalidStateError, TimeoutError) as exc:
-        raise translate(exc, action) from exc
+        raise translate(exc, action, hint=hint) from exc
 
 
 def _describe(exc: BaseException) -> str:

@@ -173,19 +173,28 @@ class OutboxRelay:
     async def _ready_channel(self) -> AbstractRobustChannel:
         """The relay's confirm channel, open; waits (bounded) for a reconnection in progress."""
         with translated("open the relay's channel"):
-            async with asyncio.timeout(self._publish_timeout):
-                await self._connection.connected.wait()
-                if self._channel is not None and self._channel.is_closed:
-                    self._exchanges.clear()  # closed by a missing exchange, maybe: look them up again
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._channel.ready(), REOPEN_GRACE)
-                    if self._channel.is_closed:  # it did not reopen itself: replace it
-                        await self.close()
-                if self._channel is None:
-                    channel = self._connection.channel(publisher_confirms=True, on_return_raises=True)
-                    await channel.initialize()
-                    self._channel = channel
-                return self._channel
+            try:
+                async with asyncio.timeout(self._publish_timeout):
+                    return await self._open_channel()
+            except TimeoutError as exc:
+                raise BrokerUnavailable(
+                    "the broker link is down; the connection keeps reconnecting in the background"
+                ) from exc
+
+    async def _open_channel(self) -> AbstractRobustChannel:
+        await self._connection.connected.wait()
+        if self._channel is not None and self._channel.is_closed:
+            self._exchanges.clear()  # closed by a missing exchange, maybe: look them up again
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._channel.ready(), REOPEN_GRACE)
+            if self._channel.is_closed:  # it did not reopen itself: replace it
+                log.info("outbox relay: replacing a channel that did not reopen")
+                await self.close()
+        if self._channel is None:
+            channel = self._connection.channel(publisher_confirms=True, on_return_raises=True)
+            await channel.initialize()
+            self._channel = channel
+        return self._channel
 
     async def _resolve_exchanges(
         self, channel: AbstractRobustChannel, names: set[str]

@@ -21,9 +21,6 @@ from gateway.ports import StoreConflict, StoreError
 class SqlCaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        # The last seq known stored when this transaction read or wrote each case: `save` appends
-        # after it, and a history that grew meanwhile is a conflict, never an overwrite.
-        self._known_seq: dict[str, int] = {}
 
     async def get(self, petition_id: str, *, for_update: bool = False) -> Case | None:
         head = select(CaseRow.unit_code, CaseRow.fingerprint).where(CaseRow.petition_id == petition_id)
@@ -34,8 +31,7 @@ class SqlCaseRepository:
             if found is None:
                 return None
             history = await self._history(petition_id)
-        unit_code, fingerprint = found.tuple()
-        self._known_seq[petition_id] = history[-1].seq if history else 0
+        unit_code, fingerprint = found
         return Case(petition_id, unit_code, fingerprint, history=history, events=[])
 
     async def add(self, case: Case, petition: Petition) -> None:
@@ -61,19 +57,23 @@ class SqlCaseRepository:
             await self._session.execute(insert(CaseRow).values(row))
             await self._insert_history(case.petition_id, case.history)
             await insert_attachments(self._session, petition.petition_id, None, petition.attachments)
-        self._known_seq[case.petition_id] = case.history[-1].seq if case.history else 0
 
     async def save(self, case: Case) -> None:
+        """Append the changes above the stored history; the stored part must be the case's own.
+
+        A case read before another transaction changed it has a history that diverges from the
+        stored one: that is a StoreConflict, never an overwrite nor a silently dropped change.
+        """
         pid = case.petition_id
         lock = select(CaseRow.petition_id).where(CaseRow.petition_id == pid).with_for_update()
         with map_db_errors():
             if (await self._session.execute(lock)).one_or_none() is None:
                 raise StoreError(f"case {pid} is not stored: add it before saving it")
-            stored = await self._stored_seq(pid)
-        known = self._known_seq.get(pid, stored)
-        if stored != known:
-            raise StoreConflict(f"case {pid} changed since it was read (seq {known}, now {stored})")
-        new = [change for change in case.history if change.seq > stored]
+            stored = await self._history(pid)
+        common = min(len(stored), len(case.history))
+        if stored[:common] != case.history[:common]:
+            raise StoreConflict(f"case {pid} changed since it was read")
+        new = case.history[len(stored) :]
         if not new:
             return
         values = {"unit_code": case.unit_code, "status": case.status.value, "updated_at": new[-1].changed_at}
@@ -83,7 +83,6 @@ class SqlCaseRepository:
                 update(CaseRow).where(CaseRow.petition_id == pid).values(values),
                 execution_options={"synchronize_session": False},
             )
-        self._known_seq[pid] = new[-1].seq
 
     async def petition(self, petition_id: str) -> Petition | None:
         query = select(CaseRow.petition_json).where(CaseRow.petition_id == petition_id)
@@ -111,13 +110,13 @@ class SqlCaseRepository:
             query = query.where(CaseRow.status.in_(list(statuses)))
         with map_db_errors():
             rows = (await self._session.execute(query)).all()
-        return [CaseSummary(*row.tuple()) for row in rows]
+        return [CaseSummary(*row) for row in rows]
 
     async def count_by_status(self) -> dict[str, int]:
         query = select(CaseRow.status, func.count()).group_by(CaseRow.status).order_by(CaseRow.status)
         with map_db_errors():
             rows = (await self._session.execute(query)).all()
-        return dict(row.tuple() for row in rows)
+        return dict(row for row in rows)
 
     async def _history(self, petition_id: str) -> list[StatusChange]:
         query = (
@@ -130,12 +129,6 @@ class SqlCaseRepository:
         )
         rows = (await self._session.execute(query)).all()
         return [StatusChange(seq, Status(status), unit, text, at) for seq, status, unit, text, at in rows]
-
-    async def _stored_seq(self, petition_id: str) -> int:
-        query = select(func.coalesce(func.max(StatusHistoryRow.seq), 0)).where(
-            StatusHistoryRow.petition_id == petition_id
-        )
-        return int((await self._session.execute(query)).scalar_one())
 
     async def _insert_history(self, petition_id: str, changes: Sequence[StatusChange]) -> None:
         if not changes:

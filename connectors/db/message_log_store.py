@@ -78,7 +78,7 @@ async def verify_chain(source: SessionSource) -> tuple[bool, int | None]:
         if not rows:
             return True, None
         for row in rows:
-            id_, direction, peer, operation, message_id, verdict, signer, outcome, at, *rest = row.tuple()
+            id_, direction, peer, operation, message_id, verdict, signer, outcome, at, *rest = row
             raw, raw_sha256, prev_hash, entry_hash = rest
             fields = ChainFields(direction, peer, operation, message_id, verdict, signer, outcome, at)
             if (

@@ -77,5 +77,5 @@ class SqlOutbox:
     async def lag(self) -> tuple[int, datetime | None]:
         query = select(func.count(), func.min(OutboxRow.created_at)).where(OutboxRow.sent_at.is_(None))
         with map_db_errors():
-            count, oldest = (await self._session.execute(query)).one().tuple()
+            count, oldest = (await self._session.execute(query)).one()
         return int(count), oldest

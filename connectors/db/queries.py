@@ -37,5 +37,5 @@ async def message_log_head(source: SessionSource) -> LogHead:
         row = (await session.execute(last)).one_or_none()
     if row is None:
         return LogHead(entries, None, None)
-    last_id, last_hash = row.tuple()
+    last_id, last_hash = row
     return LogHead(entries, last_id, last_hash)

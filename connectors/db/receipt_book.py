@@ -25,7 +25,7 @@ class SqlReceiptBook:
             row = (await self._session.execute(query)).one_or_none()
         if row is None:
             return None
-        receipt_id, accepted, error_code, error_text = row.tuple()
+        receipt_id, accepted, error_code, error_text = row
         return Receipt(message_id, receipt_id, accepted, False, error_code, error_text)
 
     async def remember(

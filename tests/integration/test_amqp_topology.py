@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import aio_pika
 import pytest
+from aio_pika.abc import AbstractIncomingMessage
 
 from connectors.amqp.connection import check_reachable, connect
 from connectors.amqp.errors import BrokerUnavailable, TopologyError
@@ -20,14 +19,15 @@ from connectors.amqp.topology import (
     unit_binding_key,
     unit_queue_name,
 )
-from tests.support.amqp import AMQP_URL, WAIT, collect, declared_unit, delete_queues, rabbitmqctl
+from tests.support.amqp import AMQP_URL, collect, declared_unit, delete_queues, rabbitmqctl
 
 pytestmark = pytest.mark.integration
 
 
 def queue_line(name: str) -> str:
     lines = [
-        line for line in rabbitmqctl("list_queues", "name", "type", "durable", "arguments").splitlines()
+        line
+        for line in rabbitmqctl("list_queues", "name", "type", "durable", "arguments").splitlines()
         if line.split("\t")[0] == name
     ]
     assert len(lines) == 1, f"queue {name} not listed by rabbitmqctl"
@@ -90,20 +90,20 @@ async def test_a_message_redelivered_past_the_limit_is_dead_lettered() -> None:
             )
             queue = await channel.declare_queue(unit_queue_name(unit.code), passive=True)
             deliveries = 0
-            async with asyncio.timeout(WAIT):
-                while (message := await queue.get(fail=False)) is not None or deliveries == 0:
-                    if message is None:
-                        await asyncio.sleep(0.05)
-                        continue
-                    deliveries += 1
-                    await message.nack(requeue=True)
-        try:
-            (dead,) = await collect(spy, 1)
-            assert dead.message_id == "poison"
-            assert deliveries == 3  # delivered, redelivered twice, then over the limit of 2
-            assert dead.headers["x-first-death-reason"] == "delivery_limit"
-        finally:
-            await delete_queues(spy)
+
+            async def refuse(message: AbstractIncomingMessage) -> None:
+                nonlocal deliveries
+                deliveries += 1
+                await message.nack(requeue=True)
+
+            await queue.consume(refuse)
+            try:
+                (dead,) = await collect(spy, 1)
+            finally:
+                await delete_queues(spy)
+        assert dead.message_id == "poison"
+        assert deliveries == 3  # delivered, redelivered twice, then over the limit of 2
+        assert dead.headers["x-first-death-reason"] == "delivery_limit"
 
 
 async def test_connect_failure_says_how_to_start_rabbitmq() -> None:

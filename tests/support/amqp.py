@@ -7,7 +7,8 @@ import os
 import secrets
 import subprocess
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 
 import aio_pika
 import pytest
@@ -50,10 +51,8 @@ async def delete_queues(*names: str) -> None:
     async with await aio_pika.connect(AMQP_URL, timeout=5) as connection:
         for name in names:
             channel = await connection.channel()  # a failed delete closes its channel
-            try:
+            with suppress(aio_pika.exceptions.AMQPError):
                 await asyncio.wait_for(channel.queue_delete(name), 10)
-            except aio_pika.exceptions.AMQPError:
-                pass
 
 
 async def message_count(queue_name: str) -> int:
@@ -65,7 +64,7 @@ async def message_count(queue_name: str) -> int:
         return count
 
 
-async def collect(queue_name: str, count: int, *, timeout: float = WAIT) -> list[AbstractIncomingMessage]:
+async def collect(queue_name: str, count: int, *, within: float = WAIT) -> list[AbstractIncomingMessage]:
     """Consume and ack ``count`` messages (fails the test if they do not all come in time)."""
     got: list[AbstractIncomingMessage] = []
     done = asyncio.Event()
@@ -82,21 +81,27 @@ async def collect(queue_name: str, count: int, *, timeout: float = WAIT) -> list
         queue = await channel.declare_queue(queue_name, passive=True)
         await queue.consume(take)
         try:
-            await asyncio.wait_for(done.wait(), timeout)
+            await asyncio.wait_for(done.wait(), within)
         except TimeoutError:
-            pytest.fail(f"only {len(got)} of {count} messages arrived in {queue_name} within {timeout} s")
+            pytest.fail(f"only {len(got)} of {count} messages arrived in {queue_name} within {within} s")
     return got
 
 
-async def eventually(condition: Callable[[], bool], *, timeout: float = WAIT, what: str = "condition") -> None:
+async def eventually(condition: Callable[[], bool], *, within: float = WAIT, what: str = "condition") -> None:
     async def poll() -> None:
-        while not condition():
+        while True:
+            if condition():
+                return
             await asyncio.sleep(0.05)
 
     try:
-        await asyncio.wait_for(poll(), timeout)
+        await asyncio.wait_for(poll(), within)
     except TimeoutError:
-        pytest.fail(f"{what} not reached within {timeout} s")
+        pytest.fail(f"{what} not reached within {within} s")
+
+
+def file_names(folder: Path) -> set[str]:
+    return {path.name for path in folder.iterdir()}
 
 
 def rabbitmqctl(*args: str) -> str:

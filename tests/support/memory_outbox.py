@@ -12,7 +12,12 @@ from gateway.domain.exchange import OutboxMessage
 
 
 def outbox_row(
-    row_id: int, exchange: str, routing_key: str, *, type_: str = "case.new", body: dict[str, object] | None = None
+    row_id: int,
+    exchange: str,
+    routing_key: str,
+    *,
+    type_: str = "case.new",
+    body: dict[str, object] | None = None,
 ) -> OutboxMessage:
     return OutboxMessage(
         message_id=str(uuid.uuid4()),

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from types import TracebackType
 from typing import Self
+from urllib.parse import urlsplit, urlunsplit
 
 CHUNK = 64 * 1024
 
@@ -34,9 +35,12 @@ class TcpProxy:
         port: int = self._server.sockets[0].getsockname()[1]
         return port
 
-    def url(self, user: str = "guest", password: str = "guest", vhost: str = "") -> str:
-        """An AMQP URL that goes through the proxy."""
-        return f"amqp://{user}:{password}@{self.listen_host}:{self.port}/{vhost}"
+    def proxied(self, url: str) -> str:
+        """``url`` (e.g. an AMQP URL to the target) rewritten to go through the proxy."""
+        parts = urlsplit(url)
+        credentials, _, _ = parts.netloc.rpartition("@")
+        netloc = f"{credentials}@" if credentials else ""
+        return urlunsplit(parts._replace(netloc=f"{netloc}{self.listen_host}:{self.port}"))
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, self.listen_host, 0)

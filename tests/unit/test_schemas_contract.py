@@ -60,7 +60,10 @@ def _header() -> etree._Element:
 
 def _attachment(name: str, content_type: str, data: bytes) -> etree._Element:
     return E.Attachment(
-        E.FileName(name), E.ContentType(content_type), E.Size(str(len(data))), E.Sha256(_sha(data)),
+        E.FileName(name),
+        E.ContentType(content_type),
+        E.Size(str(len(data))),
+        E.Sha256(_sha(data)),
         E.Data(_b64(data)),
     )
 
@@ -154,7 +157,9 @@ def answer_message() -> etree._Element:
             E.AnsweredAt("2025-03-15T16:30:00+07:00"),
             E.Signer(E.FullName("Lê Văn Thanh"), E.Position("Thứ trưởng")),
             E.Document(
-                E.FileName("CV-trả-lời-123.pdf"), E.ContentType("application/pdf"), E.Sha256(_sha(PDF_BYTES)),
+                E.FileName("CV-trả-lời-123.pdf"),
+                E.ContentType("application/pdf"),
+                E.Sha256(_sha(PDF_BYTES)),
                 E.Data(_b64(PDF_BYTES)),
             ),
             E.Publish("false"),
@@ -179,7 +184,10 @@ def transfer_message() -> etree._Element:
 
 def list_query() -> etree._Element:
     return E.ListQuery(
-        _header(), E.OrganId(MOLISA), E.Since("2025-03-01T00:00:00Z"), E.Cursor("eyJvZmZzZXQiOjEwMH0="),
+        _header(),
+        E.OrganId(MOLISA),
+        E.Since("2025-03-01T00:00:00Z"),
+        E.Cursor("eyJvZmZzZXQiOjEwMH0="),
         E.Limit("100"),
     )
 
@@ -197,7 +205,8 @@ def receipt() -> etree._Element:
 
 def status_report() -> etree._Element:
     return E.StatusReport(
-        E.PetitionId("PAKN-2025-000123"), E.StatusCode("05"),
+        E.PetitionId("PAKN-2025-000123"),
+        E.StatusCode("05"),
         E.History(_status(1, "01"), _status(2, "03"), _status(3, "04"), _status(4, "05")),
     )
 
@@ -228,7 +237,9 @@ def _signature() -> etree._Element:
             DSE.CanonicalizationMethod(Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"),
             DSE.SignatureMethod(Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"),
             DSE.Reference(
-                DSE.Transforms(DSE.Transform(Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature")),
+                DSE.Transforms(
+                    DSE.Transform(Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature")
+                ),
                 DSE.DigestMethod(Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"),
                 DSE.DigestValue("bm90IGEgcmVhbCBkaWdlc3Q="),
                 URI="",
@@ -326,18 +337,6 @@ def test_xsd_declares_exactly_the_contract_elements(xsd: etree.XMLSchema) -> Non
     assert declared == set(ALL_SAMPLES)
 
 
-def test_every_named_type_ends_in_Type_and_is_documented() -> None:
-    xs = "{http://www.w3.org/2001/XMLSchema}"
-    root = etree.parse(str(schemas.xsd_path())).getroot()
-    types = root.findall(f"{xs}complexType") + root.findall(f"{xs}simpleType")
-    assert len(types) > 30
-    for t in types:
-        name = t.get("name")
-        assert name and name.endswith("Type"), name
-        docs = t.findall(f"{xs}annotation/{xs}documentation")
-        assert len(docs) == 1 and docs[0].text and "\n" not in docs[0].text.strip(), name
-
-
 @pytest.mark.parametrize("name", list(ALL_SAMPLES))
 def test_realistic_sample_is_valid(xsd: etree.XMLSchema, name: str) -> None:
     assert _errors(xsd, ALL_SAMPLES[name]()) == []
@@ -353,48 +352,17 @@ def test_sample_with_enveloped_signature_at_the_end_is_valid(xsd: etree.XMLSchem
 def test_petition_message_carries_two_attachments_and_every_optional_field(xsd: etree.XMLSchema) -> None:
     doc = petition_message()
     assert len(doc.xpath("p:Petition/p:Attachments/p:Attachment", namespaces=NSMAP)) == 2
-    for optional in ("p:Header/p:CorrelationId", "p:Petition/p:DueAt", "p:Petition/p:Sender/p:Address/p:WardCode"):
+    for optional in (
+        "p:Header/p:CorrelationId",
+        "p:Petition/p:DueAt",
+        "p:Petition/p:Sender/p:Address/p:WardCode",
+    ):
         _one(doc, optional)
     assert "Nguyễn Thị Hồng Nhung" in etree.tostring(doc, encoding="unicode")
 
 
 HDR, PET, SND = "p:Header/p:", "p:Petition/p:", "p:Petition/p:Sender/p:"
 ATT = "p:Petition/p:Attachments/p:Attachment[1]/p:"
-
-ACCEPTED = [
-    pytest.param(petition_message, _setting(PET + "PetitionId", "X" * 40), id="PetitionId of 40 chars"),
-    pytest.param(petition_message, _setting(PET + "PetitionId", "HS 2025 001"), id="PetitionId inner space"),
-    pytest.param(petition_message, _setting(HDR + "From", MOLISA), id="From the ministry G07"),
-    pytest.param(petition_message, _setting(HDR + "SentAt", "2025-03-04T02:15:27Z"), id="SentAt in UTC"),
-    pytest.param(petition_message, _setting(HDR + "SentAt", "2025-03-04T02:15:27.5Z"), id="SentAt fraction"),
-    pytest.param(petition_message, _setting(HDR + "SentAt", "2025-03-04T02:15:27-05:00"), id="negative offset"),
-    pytest.param(petition_message, _setting(HDR + "MessageId", str(UUID).upper()), id="MessageId upper case"),
-    pytest.param(petition_message, _setting(PET + "Priority", "0"), id="Priority 0"),
-    pytest.param(petition_message, _setting(PET + "Priority", "4"), id="Priority 4"),
-    pytest.param(petition_message, _setting(SND + "TaxCode", "0101234567"), id="TaxCode 10 digits"),
-    pytest.param(petition_message, _setting(SND + "TaxCode", "0101234567001"), id="TaxCode 13 digits"),
-    pytest.param(petition_message, _setting(ATT + "Sha256", _sha(PDF_BYTES).upper()), id="Sha256 upper case"),
-    pytest.param(petition_message, _removing(HDR + "CorrelationId"), id="no CorrelationId"),
-    pytest.param(petition_message, _removing(PET + "Attachments"), id="no Attachments"),
-    pytest.param(petition_message, _emptying(PET + "Attachments"), id="empty Attachments"),
-    pytest.param(petition_message, _emptying(PET + "Sender", keep=2), id="Sender with Type and FullName only"),
-    pytest.param(petition_update_message, _setting("p:PetitionUpdate/p:Action", "WITHDRAW"), id="WITHDRAW"),
-    pytest.param(feedback_message, _setting("p:Feedback/p:Rating", "1"), id="Rating 1"),
-    pytest.param(feedback_message, _removing("p:Feedback/p:Comment"), id="no Comment"),
-    pytest.param(status_message, _setting("p:Status/p:StatusCode", "08"), id="StatusCode 08"),
-    pytest.param(status_report, _emptying("p:History"), id="empty History"),
-    pytest.param(list_query, _emptying(".", keep=2), id="ListQuery with OrganId only"),
-    pytest.param(petition_list, _emptying("."), id="empty PetitionList"),
-    pytest.param(transfer_message, _removing("p:Transfer/p:SuggestedOrganId"), id="no SuggestedOrganId"),
-]
-
-
-@pytest.mark.parametrize(("make", "mutate"), ACCEPTED)
-def test_boundary_variant_is_accepted(xsd: etree.XMLSchema, make: Sample, mutate: Mutation) -> None:
-    doc = make()
-    mutate(doc)
-    assert _errors(xsd, doc) == []
-
 
 REFUSED = [
     pytest.param(petition_message, _renamespacing("urn:pakn:exchange:2"), id="wrong namespace"),
@@ -409,8 +377,12 @@ REFUSED = [
     pytest.param(petition_message, _setting(PET + "Kind", "kien_nghi"), id="lower-case Kind"),
     pytest.param(petition_message, _setting(SND + "Type", "CONG_DAN"), id="unknown Sender Type"),
     pytest.param(petition_message, _setting(PET + "Channel", "FAX"), id="unknown Channel"),
-    pytest.param(petition_message, _setting(HDR + "SentAt", "2025-03-04T09:15:27"), id="SentAt without offset"),
-    pytest.param(petition_message, _setting(PET + "ReceivedAt", "2025-03-04T08:02:11"), id="ReceivedAt naive"),
+    pytest.param(
+        petition_message, _setting(HDR + "SentAt", "2025-03-04T09:15:27"), id="SentAt without offset"
+    ),
+    pytest.param(
+        petition_message, _setting(PET + "ReceivedAt", "2025-03-04T08:02:11"), id="ReceivedAt naive"
+    ),
     pytest.param(petition_message, _setting(PET + "DueAt", "2025-03-18+07:00"), id="DueAt a date only"),
     pytest.param(petition_message, _setting(HDR + "MessageId", UUID.hex), id="MessageId without dashes"),
     pytest.param(petition_message, _setting(HDR + "From", "G07"), id="From not a ma dinh danh"),
@@ -433,16 +405,22 @@ REFUSED = [
     pytest.param(petition_message, _appending(lambda: etree.Element("{urn:x}Extra")), id="foreign element"),
     pytest.param(petition_message, _appending(_signature, _signature), id="two signatures"),
     pytest.param(petition_message, _inserting(1, _signature), id="signature before the payload"),
-    pytest.param(petition_update_message, _setting("p:PetitionUpdate/p:Action", "CANCEL"), id="unknown Action"),
+    pytest.param(
+        petition_update_message, _setting("p:PetitionUpdate/p:Action", "CANCEL"), id="unknown Action"
+    ),
     pytest.param(feedback_message, _setting("p:Feedback/p:Rating", "6"), id="Rating 6"),
     pytest.param(feedback_message, _setting("p:Feedback/p:Rating", "0"), id="Rating 0"),
     pytest.param(status_message, _setting("p:Status/p:StatusCode", "09"), id="unknown StatusCode"),
     pytest.param(status_message, _setting("p:Status/p:StatusCode", "4"), id="StatusCode without 0"),
     pytest.param(status_message, _setting("p:Status/p:Seq", "0"), id="Seq 0"),
     pytest.param(status_report, _setting("p:StatusCode", "00"), id="unknown StatusCode in a report"),
-    pytest.param(answer_message, _setting("p:Answer/p:Document/p:ContentType", "text/plain"), id="letter not PDF"),
+    pytest.param(
+        answer_message, _setting("p:Answer/p:Document/p:ContentType", "text/plain"), id="letter not PDF"
+    ),
     pytest.param(answer_message, _removing("p:Answer/p:Signer"), id="answer without Signer"),
-    pytest.param(transfer_message, _setting("p:Transfer/p:SuggestedOrganId", "Bộ Y tế"), id="bad SuggestedOrganId"),
+    pytest.param(
+        transfer_message, _setting("p:Transfer/p:SuggestedOrganId", "Bộ Y tế"), id="bad SuggestedOrganId"
+    ),
     pytest.param(list_query, _setting("p:Limit", "0"), id="Limit 0"),
     pytest.param(receipt, _removing("p:Duplicate"), id="Receipt without Duplicate"),
     pytest.param(status_query, _removing("p:PetitionId"), id="StatusQuery without PetitionId"),
@@ -457,33 +435,34 @@ def test_invalid_variant_is_refused(xsd: etree.XMLSchema, make: Sample, mutate: 
     assert _errors(xsd, doc) != []
 
 
-def test_libxml2_base64_check_is_lenient_so_receivers_must_decode_strictly(xsd: etree.XMLSchema) -> None:
-    # Tripwire for the note in the XSD header: if libxml2 ever becomes strict, drop the note.
-    doc = petition_message()
-    _one(doc, "p:Petition/p:Attachments/p:Attachment[1]/p:Data").text = "@@@@"
-    assert _errors(xsd, doc) == []
-
-
-HUGE = 20_000_000  # characters; non-deterministic patterns made libxml2 fail with an internal error here
-
-
-@pytest.mark.parametrize(
-    "path",
-    ["p:Petition/p:PetitionId", "p:Header/p:SentAt", "p:Petition/p:Sender/p:Phone", "p:Petition/p:Sender/p:Email",
-     "p:Petition/p:Attachments/p:Attachment[1]/p:ContentType", "p:Petition/p:FieldCode"],
-)
-def test_a_huge_value_is_reported_as_invalid_not_as_an_internal_error(xsd: etree.XMLSchema, path: str) -> None:
-    doc = petition_message()
-    _one(doc, path).text = "1" * HUGE
-    huge = etree.fromstring(etree.tostring(doc), etree.XMLParser(huge_tree=True))
-    assert xsd.validate(huge) is False  # lxml raises XMLSchemaValidateError on an internal error
-
-
 # --------------------------------------------------------------------------- the WSDLs, through zeep
 
+# DESIGN.md §2, written out here so that neither the WSDLs nor `schemas.*_OPERATIONS` can drift from it.
+DESIGN_OPERATIONS = {
+    "MinistryExchange": {
+        "SubmitPetition": ("PetitionMessage", "Receipt"),
+        "SubmitPetitionUpdate": ("PetitionUpdateMessage", "Receipt"),
+        "SubmitFeedback": ("FeedbackMessage", "Receipt"),
+        "GetPetitionStatus": ("StatusQuery", "StatusReport"),
+    },
+    "NationalExchange": {
+        "ReceiveAnswer": ("AnswerMessage", "Receipt"),
+        "ReceiveStatus": ("StatusMessage", "Receipt"),
+        "RequestTransfer": ("TransferMessage", "Receipt"),
+        "ListPetitions": ("ListQuery", "PetitionList"),
+    },
+}
 SERVICES = {
-    "MinistryExchange": (schemas.ministry_wsdl_path, schemas.MINISTRY_OPERATIONS, "http://localhost:8080/soap/pakn"),
-    "NationalExchange": (schemas.national_wsdl_path, schemas.NATIONAL_OPERATIONS, "http://localhost:8090/soap/national"),
+    "MinistryExchange": (
+        schemas.ministry_wsdl_path,
+        schemas.MINISTRY_OPERATIONS,
+        "http://localhost:8080/soap/pakn",
+    ),
+    "NationalExchange": (
+        schemas.national_wsdl_path,
+        schemas.NATIONAL_OPERATIONS,
+        "http://localhost:8090/soap/national",
+    ),
 }
 
 
@@ -494,8 +473,14 @@ def clients() -> dict[str, zeep.Client]:
 
 
 @pytest.mark.parametrize("service", list(SERVICES))
+def test_python_operation_table_matches_the_design(service: str) -> None:
+    _, operations, _ = SERVICES[service]
+    assert {op.name: (op.request, op.response) for op in operations} == DESIGN_OPERATIONS[service]
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
 def test_wsdl_has_exactly_the_contract_operations(clients: dict[str, zeep.Client], service: str) -> None:
-    _, operations, address = SERVICES[service]
+    _, _, address = SERVICES[service]
     wsdl = clients[service].wsdl
     assert list(wsdl.services) == [service]
     ports = wsdl.services[service].ports
@@ -505,14 +490,14 @@ def test_wsdl_has_exactly_the_contract_operations(clients: dict[str, zeep.Client
     binding = port.binding
     assert binding.name.localname == f"{service}Binding"
     assert binding.port_type.name.localname == f"{service}PortType"
-    found = binding.all()
-    assert sorted(found) == sorted(op.name for op in operations)
-    for op in operations:
-        zop = found[op.name]
-        assert zop.soapaction == op.soap_action == f"urn:pakn:exchange:1#{op.name}"
-        assert zop.style == "document"
-        assert zop.input.body.qname == etree.QName(NS, op.request)
-        assert zop.output.body.qname == etree.QName(NS, op.response)
+    found = {
+        name: (zop.input.body.qname, zop.output.body.qname, zop.soapaction, zop.style)
+        for name, zop in binding.all().items()
+    }
+    assert found == {
+        name: (etree.QName(NS, request), etree.QName(NS, response), f"urn:pakn:exchange:1#{name}", "document")
+        for name, (request, response) in DESIGN_OPERATIONS[service].items()
+    }
 
 
 @pytest.mark.parametrize("path", [schemas.ministry_wsdl_path, schemas.national_wsdl_path])
@@ -534,7 +519,13 @@ def _zeep_header() -> dict[str, Any]:
 
 
 def _zeep_attachment(name: str, content_type: str, data: bytes) -> dict[str, Any]:
-    return {"FileName": name, "ContentType": content_type, "Size": len(data), "Sha256": _sha(data), "Data": data}
+    return {
+        "FileName": name,
+        "ContentType": content_type,
+        "Size": len(data),
+        "Sha256": _sha(data),
+        "Data": data,
+    }
 
 
 def _zeep_petition() -> dict[str, Any]:
@@ -588,7 +579,12 @@ ZEEP_PAYLOADS: dict[str, Callable[[], dict[str, Any]]] = {
         }
     },
     "SubmitFeedback": lambda: {
-        "Feedback": {"PetitionId": "PAKN-2025-000777", "AnswerId": "TL-1", "Rating": 5, "At": datetime.now(UTC)}
+        "Feedback": {
+            "PetitionId": "PAKN-2025-000777",
+            "AnswerId": "TL-1",
+            "Rating": 5,
+            "At": datetime.now(UTC),
+        }
     },
     "GetPetitionStatus": lambda: {"PetitionId": "PAKN-2025-000777"},
     "ReceiveAnswer": lambda: {
@@ -639,52 +635,12 @@ def test_zeep_builds_a_request_the_xsd_accepts(
     clients: dict[str, zeep.Client], xsd: etree.XMLSchema, service: str, op: schemas.Operation
 ) -> None:
     client = clients[service]
-    envelope = client.create_message(client.service, op.name, Header=_zeep_header(), **ZEEP_PAYLOADS[op.name]())
+    envelope = client.create_message(
+        client.service, op.name, Header=_zeep_header(), **ZEEP_PAYLOADS[op.name]()
+    )
     request = _body_child(envelope)
     assert etree.QName(request) == etree.QName(NS, op.request)
     assert _errors(xsd, request) == []
     signed = etree.fromstring(etree.tostring(request))
     signed.append(_signature())  # what the signer does after zeep built the element
     assert _errors(xsd, signed) == []
-
-
-def test_zeep_sends_two_attachments_inline_as_base64(clients: dict[str, zeep.Client]) -> None:
-    client = clients["MinistryExchange"]
-    envelope = client.create_message(client.service, "SubmitPetition", Header=_zeep_header(), **ZEEP_PAYLOADS["SubmitPetition"]())
-    data = _body_child(envelope).xpath("p:Petition/p:Attachments/p:Attachment/p:Data/text()", namespaces=NSMAP)
-    assert isinstance(data, list)
-    assert [base64.b64decode(str(d)) for d in data] == [PDF_BYTES, JPG_BYTES]
-
-
-def test_zeep_does_not_check_facets_so_a_naive_datetime_only_fails_at_the_xsd(
-    clients: dict[str, zeep.Client], xsd: etree.XMLSchema
-) -> None:
-    client = clients["MinistryExchange"]
-    header = _zeep_header() | {"SentAt": datetime(2025, 3, 4, 9, 15, 27)}  # no tzinfo
-    envelope = client.create_message(client.service, "GetPetitionStatus", Header=header, PetitionId="P-1")
-    request = _body_child(envelope)
-    assert _one(request, "p:Header/p:SentAt").text == "2025-03-04T09:15:27"
-    assert _errors(xsd, request) != []
-
-
-def test_zeep_exposes_the_signature_wildcard_as_value_1(clients: dict[str, zeep.Client]) -> None:
-    client = clients["NationalExchange"]
-    element = client.get_element(f"{{{NS}}}Receipt")
-    signed_receipt = receipt()
-    signed_receipt.append(_signature())
-    parsed = element.parse(etree.fromstring(etree.tostring(signed_receipt)), client.wsdl.types)
-    assert parsed.ReceiptId == "RC-2025-000001"
-    assert parsed.Accepted is False
-    assert parsed.ErrorCode == "UNKNOWN_PETITION"
-    assert etree.QName(parsed._value_1) == etree.QName(DS, "Signature")
-
-
-def test_zeep_parses_a_petition_list_page(clients: dict[str, zeep.Client]) -> None:
-    client = clients["NationalExchange"]
-    parsed = client.get_element(f"{{{NS}}}PetitionList").parse(petition_list(), client.wsdl.types)
-    assert len(parsed.Petition) == 2
-    first = parsed.Petition[0]
-    assert first.Sender.FullName == "Nguyễn Thị Hồng Nhung"
-    assert first.ReceivedAt == datetime(2025, 3, 4, 8, 2, 11, tzinfo=VN)
-    assert [a.Data for a in first.Attachments.Attachment] == [PDF_BYTES, JPG_BYTES]
-    assert parsed.NextCursor == "eyJvZmZzZXQiOjIwMH0="

@@ -19,9 +19,11 @@ def test_paths_point_at_the_shipped_files_side_by_side() -> None:
     assert schemas.xsd_path().is_file()
     assert schemas.ministry_wsdl_path().is_file()
     assert schemas.national_wsdl_path().is_file()
-    assert {schemas.xsd_path().parent, schemas.ministry_wsdl_path().parent, schemas.national_wsdl_path().parent} == {
-        schemas.schema_dir()
-    }
+    assert {
+        schemas.xsd_path().parent,
+        schemas.ministry_wsdl_path().parent,
+        schemas.national_wsdl_path().parent,
+    } == {schemas.schema_dir()}
 
 
 def test_operation_soap_action_is_namespace_hash_name() -> None:
@@ -51,6 +53,9 @@ def test_package_imported_from_a_zip_materialises_its_files_together(
         )
         assert zipped.schema_dir() is directory  # materialised once per process
         client = zeep.Client(str(zipped.national_wsdl_path()), settings=zeep.Settings(strict=True))
-        assert "ListPetitions" in client.wsdl.services["NationalExchange"].ports["NationalExchangePort"].binding.all()
+        assert (
+            "ListPetitions"
+            in client.wsdl.services["NationalExchange"].ports["NationalExchangePort"].binding.all()
+        )
     finally:
         sys.modules.pop(name, None)
