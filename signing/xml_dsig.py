@@ -195,7 +195,10 @@ def _parser() -> etree.XMLParser:
             load_dtd=False,
             dtd_validation=False,
             attribute_defaults=False,
-            huge_tree=False,
+            # libxml2 refuses text nodes over 10 MB without huge_tree, and a base64 attachment in a
+            # 20 MiB message can be larger. The limits huge_tree lifts guard against entity
+            # expansion, which this parser never performs (no DTD, entities unresolved and refused).
+            huge_tree=True,
         )
         _local.parser = parser
     return parser

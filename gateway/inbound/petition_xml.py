@@ -82,7 +82,8 @@ def _attachments(el: etree._Element) -> tuple[Attachment, ...]:
     out = []
     for a in wrapper.findall(q("Attachment")):
         try:
-            data = base64.b64decode(_text(a, "Data"), validate=False)
+            # libxml2's xs:base64Binary check lets stray characters through; decode strictly here.
+            data = base64.b64decode("".join(_text(a, "Data").split()), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise SoapFault("Client.AttachmentMismatch", f"{_text(a, 'FileName')}: bad base64") from exc
         att = Attachment(

@@ -129,7 +129,11 @@ class MinistryEndpoint:
             raise SoapFault("Client.UnknownOperation", etree.QName(element).localname)
         detached = detach(element)
         standalone = etree.fromstring(detached, parser=hardened_parser())
-        if not self._schema.validate(standalone):
+        try:
+            valid = self._schema.validate(standalone)
+        except etree.XMLSchemaValidateError as exc:  # libxml2 gives up on some huge values
+            raise SoapFault("Client.SchemaInvalid", str(exc)[:400]) from exc
+        if not valid:
             # lxml-stubs do not type the error log; its entries carry line and message
             first: Any = next(iter(self._schema.error_log), None)  # type: ignore[call-overload]
             where = f"line {first.line}: {first.message}" if first else "schema violation"

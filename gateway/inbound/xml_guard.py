@@ -19,7 +19,11 @@ def hardened_parser() -> etree.XMLParser:
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        # Without huge_tree libxml2 refuses any text node over 10 MB, i.e. a base64 attachment of
+        # ~7.5 MB inside a message the contract allows (20 MiB). What huge_tree relaxes protects
+        # against entity expansion and deep nesting; DTDs are refused before parsing and depth is
+        # checked right after, and the body size is capped before the parser sees a byte.
+        huge_tree=True,
         remove_blank_text=False,
     )
 

@@ -15,7 +15,7 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
 from connectors.amqp.connection import DEFAULT_URL, check_reachable
-from connectors.amqp.topology import declare_topology, unit_queue_name
+from connectors.amqp.topology import DEAD_QUEUE, declare_topology, unit_queue_name
 from gateway.domain.routing import Unit, make_unit
 
 AMQP_URL = os.environ.get("PAKN_AMQP_URL", DEFAULT_URL)
@@ -45,6 +45,7 @@ async def declared_unit(*, delivery_limit: int = 5) -> AsyncIterator[Unit]:
         yield unit
     finally:
         await delete_queues(unit_queue_name(unit.code))
+        await remove_dead_letters(unit.code)
 
 
 async def delete_queues(*names: str) -> None:
@@ -110,3 +111,30 @@ def rabbitmqctl(*args: str) -> str:
         ["rabbitmqctl", "--quiet", *args], capture_output=True, text=True, timeout=60, check=True
     )
     return result.stdout
+
+
+async def remove_dead_letters(unit_code: str, *, scan_limit: int = 10_000) -> int:
+    """Take this test unit's messages out of the shared ``pakn.dead`` queue; leave the others.
+
+    Others' messages are held unacked while scanning and put back with a requeue, which returns
+    them to their place in the (classic) queue; only their ``redelivered`` flag changes.
+    """
+    prefix = f"unit.{unit_code}."
+    removed = 0
+    async with await aio_pika.connect(AMQP_URL, timeout=5) as connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(DEAD_QUEUE, passive=True)
+        others: list[AbstractIncomingMessage] = []
+        async with asyncio.timeout(WAIT):
+            for _ in range(scan_limit):
+                message = await queue.get(no_ack=False, fail=False)
+                if message is None:
+                    break
+                if (message.routing_key or "").startswith(prefix):
+                    await message.ack()
+                    removed += 1
+                else:
+                    others.append(message)
+            for message in others:
+                await message.nack(requeue=True)
+    return removed
