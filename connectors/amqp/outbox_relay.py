@@ -50,6 +50,7 @@ class _Batch:
     confirmed: int = 0
     failures: dict[str, list[OutboxMessage]] = field(default_factory=dict)
     link_failed: bool = False
+    timed_out: bool = False
 
     @property
     def stuck(self) -> bool:
@@ -139,29 +140,43 @@ class OutboxRelay:
             outcomes = await asyncio.gather(
                 *(self._publish(targets, missing, row) for row in rows), return_exceptions=True
             )
-            ok: list[OutboxMessage] = []
-            failures: defaultdict[str, list[OutboxMessage]] = defaultdict(list)
-            for row, outcome in zip(rows, outcomes, strict=True):
-                if outcome is None:
-                    ok.append(row)
-                    continue
-                if not isinstance(outcome, Exception | asyncio.CancelledError):
-                    raise outcome  # KeyboardInterrupt, SystemExit: not ours to swallow
-                error = publish_error(outcome, "publish", self._publish_timeout)
-                if type(error) is AmqpError:
-                    log.error("outbox relay: unexpected error on %s", row.message_id, exc_info=outcome)
-                batch.link_failed |= isinstance(error, BrokerUnavailable | PublishTimeout)
-                if isinstance(error, TopologyError):
-                    self._exchanges.clear()  # an exchange deleted under us: look it up again
-                failures[f"{error.code}: {error.message}"].append(row)
-            batch.confirmed = len(ok)
-            batch.failures = dict(failures)
-            if ok:
-                await self._source.confirmed(ok)
-            for error_text, failed_rows in failures.items():
-                log.warning("outbox relay: %d row(s) not published: %s", len(failed_rows), error_text)
-                await self._source.failed(failed_rows, error_text)
+            ok = self._sort(batch, rows, outcomes)
+            try:
+                if ok:
+                    await self._source.confirmed(ok)
+                for error_text, failed_rows in batch.failures.items():
+                    log.warning("outbox relay: %d row(s) not published: %s", len(failed_rows), error_text)
+                    await self._source.failed(failed_rows, error_text)
+            finally:
+                if batch.timed_out:
+                    # a channel still owing confirms is suspect (a stalled link; and aiormq matches
+                    # returns by message_id, which a retry shares): the next batch starts afresh
+                    await self.close()
             return batch
+
+    def _sort(
+        self, batch: _Batch, rows: list[OutboxMessage], outcomes: list[BaseException | None]
+    ) -> list[OutboxMessage]:
+        """Fill ``batch`` from the publish outcomes; return the confirmed rows."""
+        ok: list[OutboxMessage] = []
+        failures: defaultdict[str, list[OutboxMessage]] = defaultdict(list)
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if outcome is None:
+                ok.append(row)
+                continue
+            if not isinstance(outcome, Exception | asyncio.CancelledError):
+                raise outcome  # KeyboardInterrupt, SystemExit: not ours to swallow
+            error = publish_error(outcome, "publish", self._publish_timeout)
+            if type(error) is AmqpError:
+                log.error("outbox relay: unexpected error on %s", row.message_id, exc_info=outcome)
+            batch.link_failed |= isinstance(error, BrokerUnavailable | PublishTimeout)
+            batch.timed_out |= isinstance(error, PublishTimeout)
+            if isinstance(error, TopologyError):
+                self._exchanges.clear()  # an exchange deleted under us: look it up again
+            failures[f"{error.code}: {error.message}"].append(row)
+        batch.confirmed = len(ok)
+        batch.failures = dict(failures)
+        return ok
 
     async def _publish(
         self, targets: dict[str, AbstractExchange], missing: dict[str, AmqpError], row: OutboxMessage
@@ -178,7 +193,8 @@ class OutboxRelay:
                     return await self._open_channel()
             except TimeoutError as exc:
                 raise BrokerUnavailable(
-                    "the broker link is down; the connection keeps reconnecting in the background"
+                    "no answer from the broker in time (link down or stalled); the robust connection "
+                    "recovers by itself once the broker is back"
                 ) from exc
 
     async def _open_channel(self) -> AbstractRobustChannel:

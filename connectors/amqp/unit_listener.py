@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from aiormq.exceptions import ChannelInvalidStateError
 
 from connectors.amqp.connection import connect
 from connectors.amqp.errors import ListenerError
@@ -84,6 +85,8 @@ async def _consume(
         message = await _next(inbox, stop)
         if message is None:
             break
+        if _stale(message):
+            continue  # its channel died with the link: the broker redelivers it on the new one
         await _handle(message, out_dir, on_message)
         handled += 1
     return handled
@@ -124,6 +127,14 @@ async def _handle(message: AbstractIncomingMessage, out_dir: Path, on_message: O
         raise ListenerError(f"cannot write {path}: {exc}; message requeued") from exc
     if await _settle(message.ack(), message_id) and on_message is not None:
         on_message(message_id, path)
+
+
+def _stale(message: AbstractIncomingMessage) -> bool:
+    try:
+        message.channel  # noqa: B018 (aio-pika's property raises once the channel is closed)
+    except ChannelInvalidStateError:
+        return True
+    return False
 
 
 def _problem(message_id: str, body: bytes) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,8 +36,8 @@ class SqlCaseRepository:
     async def add(self, case: Case, petition: Petition) -> None:
         if case.petition_id != petition.petition_id:
             raise ValueError(f"case {case.petition_id} does not belong to petition {petition.petition_id}")
-        first = case.history[0].changed_at if case.history else datetime.now(UTC)
-        last = case.history[-1].changed_at if case.history else first
+        if not case.history:
+            raise ValueError(f"case {case.petition_id} has no status yet: create it with Case.arrive")
         row = {
             "petition_id": petition.petition_id,
             "kind": petition.kind.value,
@@ -50,8 +49,8 @@ class SqlCaseRepository:
             "title": petition.title,
             "petition_json": petition_to_json(petition),
             "received_at": petition.received_at,
-            "created_at": first,
-            "updated_at": last,
+            "created_at": case.history[0].changed_at,
+            "updated_at": case.history[-1].changed_at,
         }
         with map_db_errors():
             await self._session.execute(insert(CaseRow).values(row))

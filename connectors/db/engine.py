@@ -15,18 +15,17 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=FULL",
-    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
-    "PRAGMA foreign_keys=ON",
-)
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> AsyncEngine:
+    """An engine for `sqlite+aiosqlite:///path` or `postgresql+asyncpg://…`.
+
+    `sqlite_busy_timeout_ms`: how long a SQLite transaction waits for the write lock before the
+    store reports a StoreConflict.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, sqlite_busy_timeout_ms)
     return create_async_engine(parsed, pool_pre_ping=True)
 
 
@@ -35,23 +34,29 @@ def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def _sqlite_engine(url: URL) -> AsyncEngine:
+def _sqlite_engine(url: URL, busy_timeout_ms: int) -> AsyncEngine:
     _create_parent_directory(url)
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    pragmas = (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=FULL",
+        f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
+        "PRAGMA foreign_keys=ON",
+    )
+
+    def on_connect(dbapi_connection: Any, _connection_record: Any) -> None:
+        # Take BEGIN away from the driver: SQLAlchemy emits it (below); COMMIT/ROLLBACK stay the driver's.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    event.listen(engine.sync_engine, "connect", on_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine
-
-
-def _on_sqlite_connect(dbapi_connection: Any, _connection_record: Any) -> None:
-    # Take BEGIN away from the driver: SQLAlchemy emits it (below), COMMIT/ROLLBACK stay the driver's.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        for pragma in SQLITE_PRAGMAS:
-            cursor.execute(pragma)
-    finally:
-        cursor.close()
 
 
 def _on_sqlite_begin(connection: Connection) -> None:

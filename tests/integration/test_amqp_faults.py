@@ -15,10 +15,18 @@ from aio_pika.abc import AbstractRobustConnection
 
 from connectors.amqp.connection import connect
 from connectors.amqp.outbox_relay import OutboxRelay
-from connectors.amqp.topology import CASES_EXCHANGE, routing_key_for
+from connectors.amqp.topology import CASES_EXCHANGE, routing_key_for, unit_queue_name
 from connectors.amqp.unit_listener import listen
 from gateway.domain.routing import Unit
-from tests.support.amqp import AMQP_URL, WAIT, declared_unit, eventually, file_names
+from tests.support.amqp import (
+    AMQP_URL,
+    WAIT,
+    close_connection_named,
+    declared_unit,
+    eventually,
+    file_names,
+    message_count,
+)
 from tests.support.memory_outbox import MemoryOutbox, outbox_row
 from tests.support.tcp_proxy import TcpProxy
 
@@ -121,3 +129,87 @@ async def test_link_cut_while_idle_then_rows_arrive(tmp_path: Path) -> None:
 
         assert set(source.confirm_counts.values()) == {1}
         await drain_into_files(unit, tmp_path, {row.message_id for row in rows})
+
+
+async def test_stalled_link_times_out_instead_of_hanging_then_recovers(tmp_path: Path) -> None:
+    total = 600
+    async with declared_unit() as unit, broker_proxy() as proxy:
+        key = routing_key_for(unit.code, "case.new")
+        rows = [outbox_row(n, CASES_EXCHANGE, key) for n in range(1, total + 1)]
+        source = MemoryOutbox(rows)
+        source.on_confirmed.append(lambda: proxy.stall() if source.confirm_calls == 1 else None)
+        connection = await connect(proxy.proxied(AMQP_URL), timeout=5, reconnect_interval=0.2)
+        stop = asyncio.Event()
+        relay = fast_relay(connection, source)
+        task = asyncio.create_task(relay.run(stop))
+        try:
+            await eventually(
+                lambda: any(error.startswith("Amqp.PublishTimeout:") for _, error in source.failures),
+                within=PUBLISH_TIMEOUT * 5,
+                what="publishes on the stalled link timing out",
+            )
+            assert await assert_nothing_confirmed_while_cut(source, total) == 200
+            proxy.resume()
+            await eventually(lambda: len(source.confirmed_ids) == total, what="every row confirmed")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            await asyncio.wait_for(connection.close(), 10)
+
+        assert set(source.confirm_counts.values()) == {1}
+        await drain_into_files(unit, tmp_path, {row.message_id for row in rows})
+
+
+async def test_broker_closing_the_connection_as_on_restart_is_survived(tmp_path: Path) -> None:
+    async with declared_unit() as unit:
+        name = f"pakn-test-relay-{unit.code}"
+        key = routing_key_for(unit.code, "case.new")
+        source = MemoryOutbox([outbox_row(n, CASES_EXCHANGE, key) for n in range(100)])
+        connection = await connect(f"{AMQP_URL}?name={name}", timeout=5, reconnect_interval=0.2)
+        stop = asyncio.Event()
+        relay = fast_relay(connection, source)
+        task = asyncio.create_task(relay.run(stop))
+        try:
+            await eventually(lambda: len(source.confirmed_ids) == 100, what="first rows confirmed")
+            await asyncio.to_thread(close_connection_named, name)  # CONNECTION_FORCED, like a shutdown
+            later = [outbox_row(n, CASES_EXCHANGE, key) for n in range(100, 1100)]
+            for row in later:
+                source.add(row)
+            relay.wake()
+            await eventually(lambda: len(source.confirmed_ids) == 1100, what="rows after the close")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            await asyncio.wait_for(connection.close(), 10)
+
+        assert set(source.confirm_counts.values()) == {1}
+        await drain_into_files(unit, tmp_path, set(source.rows))
+
+
+async def test_listener_survives_a_cut_and_redelivery_rewrites_the_same_files(tmp_path: Path) -> None:
+    total = 500
+    async with declared_unit() as unit, broker_proxy() as proxy:
+        key = routing_key_for(unit.code, "case.new")
+        rows = [outbox_row(n, CASES_EXCHANGE, key) for n in range(total)]
+        async with await connect(AMQP_URL, timeout=5) as connection:
+            assert (
+                await asyncio.wait_for(OutboxRelay(connection, MemoryOutbox(rows)).run_once(), WAIT) == total
+            )
+
+        expected = {row.message_id for row in rows}
+        written: list[str] = []
+        stop = asyncio.Event()
+
+        def note(message_id: str, _: Path) -> None:
+            written.append(message_id)
+            if len(written) == 100:
+                proxy.pause()
+                asyncio.get_running_loop().call_later(1.0, proxy.resume)
+            if expected <= set(written):
+                stop.set()
+
+        url = proxy.proxied(AMQP_URL)
+        await asyncio.wait_for(listen(url, unit.code, tmp_path, stop=stop, on_message=note), WAIT)
+        assert proxy.accepted >= 2  # the consumer came back on a new connection
+        assert file_names(tmp_path) == {f"{message_id}.json" for message_id in expected}
+        assert await message_count(unit_queue_name(unit.code)) == 0  # everything acked in the end

@@ -116,7 +116,9 @@ async def test_case_reads_back_with_history_in_utc_and_no_events(db_uow: SqlUnit
     assert again is not None
     assert again.events == []
     assert (again.petition_id, again.unit_code, again.fingerprint) == (
-        case.petition_id, case.unit_code, case.fingerprint
+        case.petition_id,
+        case.unit_code,
+        case.fingerprint,
     )
     assert again.history == case.history
     assert [h.status for h in again.history] == [Status.ARRIVED, Status.ACCEPTED]
@@ -147,7 +149,11 @@ async def test_save_after_assign_and_claim_appends_rising_seq(db_uow: SqlUnitOfW
     assert final is not None
     assert [h.seq for h in final.history] == [1, 2, 3, 4, 5]
     assert [h.status for h in final.history] == [
-        Status.ARRIVED, Status.ACCEPTED, Status.ASSIGNED, Status.PROCESSING, Status.ASSIGNED,
+        Status.ARRIVED,
+        Status.ACCEPTED,
+        Status.ASSIGNED,
+        Status.PROCESSING,
+        Status.ASSIGNED,
     ]
     assert final.history[-1].description.endswith("chuyển Cục Việc làm")
     assert final.history[-1].changed_at == T0 + timedelta(hours=3)
@@ -218,7 +224,10 @@ async def test_saving_an_unknown_case_fails(db_uow: SqlUnitOfWorkFactory) -> Non
 async def test_updates_and_feedback_are_kept(db_uow: SqlUnitOfWorkFactory) -> None:
     case = await stored_case(db_uow)
     update = PetitionUpdate(
-        case.petition_id, UpdateAction.SUPPLEMENT, "Bổ sung quyết định nghỉ việc", T0,
+        case.petition_id,
+        UpdateAction.SUPPLEMENT,
+        "Bổ sung quyết định nghỉ việc",
+        T0,
         (attachment("Quyết định thôi việc.pdf", b"%PDF-1.4 quyet dinh"),),
     )
     feedback = Feedback(case.petition_id, "ANS-1", 5, T0, "Rất hài lòng")

@@ -27,8 +27,17 @@ TASKS = 10
 
 
 async def assigned_case(db_uow: SqlUnitOfWorkFactory) -> None:
-    petition = Petition(PID, Kind.KIEN_NGHI, Sender(SenderType.CU_TRI, "Cử tri tỉnh Nghệ An"),
-                        "Kiến nghị về chính sách người có công", "Nội dung", Channel.POST, T0, 1, True)
+    petition = Petition(
+        PID,
+        Kind.KIEN_NGHI,
+        Sender(SenderType.CU_TRI, "Cử tri tỉnh Nghệ An"),
+        "Kiến nghị về chính sách người có công",
+        "Nội dung",
+        Channel.POST,
+        T0,
+        1,
+        True,
+    )
     case = Case.arrive(PID, UNIT, petition.fingerprint(), T0)
     case.assign(T0)
     async with db_uow() as uow:

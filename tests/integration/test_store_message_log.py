@@ -84,8 +84,9 @@ async def test_tampering_with_a_row_is_reported(db_uow: SqlUnitOfWorkFactory, wh
         "later": T0 + timedelta(days=1),
     }
     async with db_uow() as uow:
-        await uow.session.execute(text(TAMPERING[what]), {k: v for k, v in params.items() if f":{k}" in
-                                                           TAMPERING[what]})
+        await uow.session.execute(
+            text(TAMPERING[what]), {k: v for k, v in params.items() if f":{k}" in TAMPERING[what]}
+        )
         await uow.commit()
     async with db_uow() as uow:
         assert await verify_chain(uow) == (False, ids[1])

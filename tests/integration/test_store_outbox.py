@@ -18,8 +18,9 @@ T0 = datetime(2025, 6, 1, 2, 0, tzinfo=UTC)
 
 def message(n: int) -> OutboxMessage:
     body = f'{{"seq": {n}, "title": "Phản ánh số {n}"}}'.encode()
-    return OutboxMessage(f"out-{n}", "pakn.cases", f"unit.U{n}", "case.new", f"PAKN-{n}", body,
-                         T0 + timedelta(seconds=n))
+    return OutboxMessage(
+        f"out-{n}", "pakn.cases", f"unit.U{n}", "case.new", f"PAKN-{n}", body, T0 + timedelta(seconds=n)
+    )
 
 
 async def test_add_pending_mark_failed_mark_sent_and_lag(db_uow: SqlUnitOfWorkFactory) -> None:

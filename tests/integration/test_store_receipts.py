@@ -33,13 +33,15 @@ async def test_remember_then_find(db_uow: SqlUnitOfWorkFactory) -> None:
 
 async def test_remembering_a_message_id_twice_is_a_conflict(db_uow: SqlUnitOfWorkFactory) -> None:
     async with db_uow() as uow:
-        await uow.receipts.remember(Receipt(MESSAGE_ID, "r-1", True), operation="SubmitPetition",
-                                    petition_id="PAKN-1", at=AT)
+        await uow.receipts.remember(
+            Receipt(MESSAGE_ID, "r-1", True), operation="SubmitPetition", petition_id="PAKN-1", at=AT
+        )
         await uow.commit()
     with pytest.raises(StoreConflict):
         async with db_uow() as uow:
-            await uow.receipts.remember(Receipt(MESSAGE_ID, "r-2", True), operation="SubmitPetition",
-                                        petition_id="PAKN-1", at=AT)
+            await uow.receipts.remember(
+                Receipt(MESSAGE_ID, "r-2", True), operation="SubmitPetition", petition_id="PAKN-1", at=AT
+            )
             await uow.commit()
     async with db_uow() as uow:
         found = await uow.receipts.find(MESSAGE_ID)
@@ -53,8 +55,12 @@ async def test_concurrent_copies_of_a_message_one_wins(db_uow: SqlUnitOfWorkFact
                 if await uow.receipts.find(MESSAGE_ID) is not None:
                     return "seen"
                 await asyncio.sleep(0.01)
-                await uow.receipts.remember(Receipt(MESSAGE_ID, f"r-{n}", True), operation="SubmitPetition",
-                                            petition_id="PAKN-1", at=AT)
+                await uow.receipts.remember(
+                    Receipt(MESSAGE_ID, f"r-{n}", True),
+                    operation="SubmitPetition",
+                    petition_id="PAKN-1",
+                    at=AT,
+                )
                 await uow.commit()
                 return "stored"
         except StoreConflict:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.db.engine import make_engine, make_sessions
 from connectors.db.message_log_store import verify_chain
@@ -23,8 +25,15 @@ AT = datetime(2025, 5, 2, 8, 0, tzinfo=UTC)
 
 def petition() -> Petition:
     return Petition(
-        "PAKN-RB-1", Kind.HOI_DAP, Sender(SenderType.DOANH_NGHIEP, "Công ty TNHH Ánh Dương"),
-        "Hỏi về mức đóng bảo hiểm", "Nội dung câu hỏi", Channel.APP, AT, 0, False,
+        "PAKN-RB-1",
+        Kind.HOI_DAP,
+        Sender(SenderType.DOANH_NGHIEP, "Công ty TNHH Ánh Dương"),
+        "Hỏi về mức đóng bảo hiểm",
+        "Nội dung câu hỏi",
+        Channel.APP,
+        AT,
+        0,
+        False,
     )
 
 
@@ -32,8 +41,9 @@ async def write_everything(uow_factory: SqlUnitOfWorkFactory, *, fail: bool) -> 
     async with uow_factory() as uow:
         p = petition()
         await uow.cases.add(Case.arrive(p.petition_id, "U1", p.fingerprint(), AT), p)
-        await uow.receipts.remember(Receipt("m-1", "r-1", True), operation="SubmitPetition",
-                                    petition_id=p.petition_id, at=AT)
+        await uow.receipts.remember(
+            Receipt("m-1", "r-1", True), operation="SubmitPetition", petition_id=p.petition_id, at=AT
+        )
         await uow.outbox.add(OutboxMessage("o-1", "pakn.cases", "U1", "case.new", p.petition_id, b"{}", AT))
         await uow.message_log.append(LogEntry("in", "000.00.00.G22", "SubmitPetition", b"<x/>", "valid", AT))
         await uow.tokens.add("U1", "h" * 64, "console", AT)
@@ -99,3 +109,25 @@ async def test_naive_datetimes_are_refused(db_uow: SqlUnitOfWorkFactory) -> None
         with pytest.raises(StatementError, match="naive datetime") as caught:
             await uow.tokens.add("U1", "d" * 64, "x", datetime(2025, 1, 1, 8, 0))
     assert isinstance(caught.value.orig, ValueError)  # a caller's bug, not a StoreError
+
+
+async def test_a_writer_blocked_past_its_timeout_gets_a_conflict(
+    db_url: str, db_migrated: AsyncEngine
+) -> None:
+    holder = SqlUnitOfWorkFactory(make_sessions(db_migrated))
+    p = petition()
+    async with holder() as uow:
+        await uow.cases.add(Case.arrive(p.petition_id, "U1", p.fingerprint(), AT), p)
+        await uow.commit()
+    impatient_engine = make_engine(db_url, sqlite_busy_timeout_ms=100)
+    try:
+        impatient = SqlUnitOfWorkFactory(make_sessions(impatient_engine))
+        async with holder() as first:
+            assert await first.cases.get(p.petition_id, for_update=True) is not None  # holds the lock
+            with pytest.raises(StoreConflict):
+                async with impatient() as second:
+                    if db_migrated.dialect.name == "postgresql":
+                        await second.session.execute(text("SET LOCAL lock_timeout = '100ms'"))
+                    await second.cases.get(p.petition_id, for_update=True)
+    finally:
+        await impatient_engine.dispose()

@@ -138,3 +138,12 @@ async def remove_dead_letters(unit_code: str, *, scan_limit: int = 10_000) -> in
             for message in others:
                 await message.nack(requeue=True)
     return removed
+
+
+def close_connection_named(name: str, reason: str = "closed by a fault test") -> None:
+    """Have the broker close one connection (``?name=`` in its URL), as it does when it shuts down."""
+    for line in rabbitmqctl("list_connections", "pid", "client_properties").splitlines():
+        if f'{{"connection_name","{name}"}}' in line:
+            rabbitmqctl("close_connection", line.split("\t")[0], reason)
+            return
+    pytest.fail(f"no connection named {name!r} on the broker")

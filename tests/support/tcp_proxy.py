@@ -3,7 +3,9 @@
 The broker is shared by everyone on the machine, so fault tests must not restart it or close all
 its connections; they connect through this proxy instead and ``pause()`` it: every live connection
 is aborted (both sides see the drop at once) and new ones are accepted then closed immediately,
-which a client sees like a server that is down. ``resume()`` lets connections through again.
+which a client sees like a server that is down. ``stall()`` is the nastier fault: connections stay
+open but no byte moves, so nothing fails, it only hangs (what timeouts are for). ``resume()`` ends
+either and lets the held bytes through.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class TcpProxy:
         self.target_port = target_port
         self.listen_host = listen_host
         self.paused = False
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.accepted = 0  # connections forwarded, for tests that want to see a reconnection
         self._server: asyncio.Server | None = None
         self._links: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
@@ -53,8 +57,13 @@ class TcpProxy:
             upstream.transport.abort()
         self._links.clear()
 
+    def stall(self) -> None:
+        """Keep every connection open but stop forwarding bytes until ``resume()``."""
+        self._flowing.clear()
+
     def resume(self) -> None:
         self.paused = False
+        self._flowing.set()
 
     async def close(self) -> None:
         self.pause()
@@ -106,9 +115,9 @@ class TcpProxy:
             for side in link:
                 side.transport.abort()
 
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(CHUNK):
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()

@@ -107,7 +107,9 @@ class _Receipts:
     async def find(self, message_id: str) -> Receipt | None:
         return self.w.receipts.get(message_id)
 
-    async def remember(self, receipt: Receipt, *, operation: str, petition_id: str | None, at: datetime) -> None:
+    async def remember(
+        self, receipt: Receipt, *, operation: str, petition_id: str | None, at: datetime
+    ) -> None:
         if receipt.message_id in self.w.receipts:
             raise StoreConflict(receipt.message_id)
         self.w.receipts[receipt.message_id] = receipt

@@ -50,6 +50,8 @@ def petition(
         publish_consent=True,
         field_code=field_code,
         attachments=(
-            Attachment("quyết-định.pdf", "application/pdf", len(data), hashlib.sha256(data).hexdigest(), data),
+            Attachment(
+                "quyết-định.pdf", "application/pdf", len(data), hashlib.sha256(data).hexdigest(), data
+            ),
         ),
     )

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.unit
 def make_intake() -> tuple[Intake, FakeUnitOfWorkFactory, list[int]]:
     uow = FakeUnitOfWorkFactory()
     wakes: list[int] = []
-    intake = Intake(uow=uow, routing=load_config().routing, on_commit=lambda: wakes.append(1), clock=lambda: WHEN)
+    intake = Intake(
+        uow=uow, routing=load_config().routing, on_commit=lambda: wakes.append(1), clock=lambda: WHEN
+    )
     return intake, uow, wakes
 
 
@@ -100,9 +102,7 @@ async def test_supplement_reaches_the_holding_unit() -> None:
 async def test_update_or_feedback_for_unknown_petition_is_refused() -> None:
     intake, uow, _ = make_intake()
     with pytest.raises(UnknownPetition):
-        await intake.submit_update(
-            header(), PetitionUpdate("KHONG-CO", UpdateAction.SUPPLEMENT, "x", WHEN)
-        )
+        await intake.submit_update(header(), PetitionUpdate("KHONG-CO", UpdateAction.SUPPLEMENT, "x", WHEN))
     with pytest.raises(UnknownPetition):
         await intake.submit_feedback(header(), Feedback("KHONG-CO", "A-1", 5, WHEN))
     assert uow.world.commits == 0
@@ -119,6 +119,8 @@ async def test_feedback_is_stored_and_forwarded() -> None:
 
 async def test_routing_follows_kind_and_sender() -> None:
     intake, uow, _ = make_intake()
-    p = replace(petition("DBQH-1"), kind=Kind.DBQH, sender=replace(petition().sender, type=SenderType.DAI_BIEU))
+    p = replace(
+        petition("DBQH-1"), kind=Kind.DBQH, sender=replace(petition().sender, type=SenderType.DAI_BIEU)
+    )
     await intake.submit_petition(header(), p)
     assert uow.world.cases["DBQH-1"].unit_code == "VPB"

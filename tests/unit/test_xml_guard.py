@@ -17,9 +17,7 @@ def fault_code(raw: bytes, *, max_bytes: int = LIMIT, max_depth: int = 64) -> st
 
 
 def envelope(inner: str) -> bytes:
-    return (
-        f'<soap:Envelope xmlns:soap="{SOAP_ENV}"><soap:Body>{inner}</soap:Body></soap:Envelope>'
-    ).encode()
+    return (f'<soap:Envelope xmlns:soap="{SOAP_ENV}"><soap:Body>{inner}</soap:Body></soap:Envelope>').encode()
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -35,7 +33,9 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?>
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body/></soap:Envelope>"""
 
 
-@pytest.mark.parametrize("raw", [BILLION_LAUGHS, XXE, EXTERNAL_DTD, BILLION_LAUGHS.replace(b"DOCTYPE", b"doctype")])
+@pytest.mark.parametrize(
+    "raw", [BILLION_LAUGHS, XXE, EXTERNAL_DTD, BILLION_LAUGHS.replace(b"DOCTYPE", b"doctype")]
+)
 def test_dtds_and_entities_are_refused(raw: bytes) -> None:
     assert fault_code(raw) == "Client.ForbiddenDtd"
 
@@ -76,7 +76,9 @@ def test_wrong_namespace() -> None:
 
 
 def test_valid_envelope_yields_the_request_element() -> None:
-    root = parse_untrusted(envelope("<StatusQuery xmlns='urn:pakn:exchange:1'/>"), max_bytes=LIMIT, max_depth=64)
+    root = parse_untrusted(
+        envelope("<StatusQuery xmlns='urn:pakn:exchange:1'/>"), max_bytes=LIMIT, max_depth=64
+    )
     assert request_element(root).tag == "{urn:pakn:exchange:1}StatusQuery"
 
 
