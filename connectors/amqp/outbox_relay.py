@@ -32,7 +32,11 @@ REOPEN_GRACE = 2.0  # how long a robust channel gets to reopen itself before it 
 
 
 class OutboxSource(Protocol):
-    """What the relay needs from the outbox. Rows not confirmed stay pending and come back later."""
+    """What the relay needs from the outbox. Rows not confirmed stay pending and come back later.
+
+    Retry policy for rows that keep failing (unroutable, say) is the source's: it should hand them
+    out after newer rows or park them after some attempts, so they cannot block the head.
+    """
 
     async def pending(self, limit: int) -> list[OutboxMessage]:
         """Up to ``limit`` committed, unpublished rows, oldest first."""
@@ -125,7 +129,7 @@ class OutboxRelay:
         """Close the relay's channel (not the connection, which the caller owns)."""
         channel, self._channel = self._channel, None
         self._exchanges.clear()
-        if channel is not None and not channel.is_closed:
+        if channel is not None:  # even a closed one: that stops a robust channel reopening itself
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(channel.close(), self._publish_timeout)
 
@@ -135,8 +139,7 @@ class OutboxRelay:
             batch = _Batch(size=len(rows))
             if not rows:
                 return batch
-            channel = await self._ready_channel()
-            targets, missing = await self._resolve_exchanges(channel, {row.exchange for row in rows})
+            targets, missing = await self._resolve_exchanges({row.exchange for row in rows})
             outcomes = await asyncio.gather(
                 *(self._publish(targets, missing, row) for row in rows), return_exceptions=True
             )
@@ -213,32 +216,36 @@ class OutboxRelay:
         return self._channel
 
     async def _resolve_exchanges(
-        self, channel: AbstractRobustChannel, names: set[str]
+        self, names: set[str]
     ) -> tuple[dict[str, AbstractExchange], dict[str, AmqpError]]:
         """Look each exchange up once per channel, so a missing one fails only its own rows.
 
         Publishing to a missing exchange makes the broker close the channel under every other
         publish of the batch; a passive declare first costs one round trip per name per channel.
         """
+        channel = await self._ready_channel()
         found: dict[str, AbstractExchange] = {}
         missing: dict[str, AmqpError] = {}
         for name in sorted(names):
-            if name == "":
-                found[name] = channel.default_exchange
-                continue
-            if name not in self._exchanges:
-                try:
-                    with translated(f"find exchange {name!r}"):
-                        async with asyncio.timeout(self._publish_timeout):
-                            self._exchanges[name] = await channel.declare_exchange(
-                                name, passive=True, robust=False
-                            )
-                except TopologyError as exc:
-                    missing[name] = exc
-                    channel = await self._ready_channel()  # the failed lookup closed the channel
-                    continue
-            found[name] = self._exchanges[name]
+            try:
+                found[name] = await self._exchange(channel, name)
+            except TopologyError as exc:
+                missing[name] = exc
+                # the broker closed the channel; a robust one reopens itself, but when cannot be
+                # observed (is_closed may still say False): take a fresh one, look up again
+                await self.close()
+                channel = await self._ready_channel()
+                found = {known: await self._exchange(channel, known) for known in found}
         return found, missing
+
+    async def _exchange(self, channel: AbstractRobustChannel, name: str) -> AbstractExchange:
+        if name == "":
+            return channel.default_exchange
+        if name not in self._exchanges:
+            with translated(f"find exchange {name!r}"):
+                async with asyncio.timeout(self._publish_timeout):
+                    self._exchanges[name] = await channel.declare_exchange(name, passive=True, robust=False)
+        return self._exchanges[name]
 
     async def _sleep(self, stop: asyncio.Event, seconds: float, *, wakeable: bool) -> None:
         waiters = [asyncio.ensure_future(stop.wait())]

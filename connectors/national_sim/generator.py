@@ -4,10 +4,10 @@ The output is zeep-ready: each petition is a dict shaped exactly like the XSD `P
 elements are left out, not set to None; `Attachments` is `{"Attachment": [...]}`; `Data` is bytes,
 which zeep sends as base64; datetimes carry +07:00). All strings are NFC, as the portal signs them.
 
-Any batch of at least 10 petitions covers every Kind, every sender Type and every field code, so a
-test of 200 seeded petitions can assert coverage without depending on luck. The same seed and the
-same `now` give the same petitions; `now` defaults to the start of the current day in Vietnam, so
-a seed alone is stable within a day.
+A batch of at least max(5, len(field_codes)) petitions covers every Kind, every sender Type and
+every field code (and one more holds an unclassified petition), so a test can assert coverage
+without depending on the seed. The same seed and the same `now` give the same petitions; `now`
+defaults to the start of the current day in Vietnam, so a seed alone is stable within a day.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ import random
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from connectors.national_sim import sample_files
 from connectors.national_sim.senders import company_name, make_sender
 from connectors.national_sim.topics import GENERAL_TOPICS, TOPICS, Topic
-
-VN_TZ = timezone(timedelta(hours=7), "ICT")
+from connectors.national_sim.vn_time import VN_TZ
 
 KINDS: tuple[str, ...] = ("PHAN_ANH", "KIEN_NGHI", "HOI_DAP", "CU_TRI", "DBQH")
 SENDER_TYPES: tuple[str, ...] = ("CA_NHAN", "DOANH_NGHIEP", "TO_CHUC", "CU_TRI", "DAI_BIEU")

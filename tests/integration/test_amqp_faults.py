@@ -14,6 +14,7 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from connectors.amqp.connection import connect
+from connectors.amqp.errors import BrokerUnavailable
 from connectors.amqp.outbox_relay import OutboxRelay
 from connectors.amqp.topology import CASES_EXCHANGE, routing_key_for, unit_queue_name
 from connectors.amqp.unit_listener import listen
@@ -213,3 +214,23 @@ async def test_listener_survives_a_cut_and_redelivery_rewrites_the_same_files(tm
         assert proxy.accepted >= 2  # the consumer came back on a new connection
         assert file_names(tmp_path) == {f"{message_id}.json" for message_id in expected}
         assert await message_count(unit_queue_name(unit.code)) == 0  # everything acked in the end
+
+
+async def test_run_once_without_a_link_raises_and_leaves_the_rows_alone() -> None:
+    async with declared_unit() as unit, broker_proxy() as proxy:
+        row = outbox_row(1, CASES_EXCHANGE, routing_key_for(unit.code, "case.new"))
+        source = MemoryOutbox([row])
+        connection = await connect(proxy.proxied(AMQP_URL), timeout=5, reconnect_interval=0.2)
+        try:
+            proxy.pause()
+            relay = fast_relay(connection, source)
+            with pytest.raises(BrokerUnavailable):
+                await asyncio.wait_for(relay.run_once(), WAIT)
+            assert (source.confirm_calls, source.failures) == (0, [])
+            assert await source.pending(10) == [row]
+
+            proxy.resume()
+            await eventually(lambda: connection.connected.is_set(), what="reconnection")
+            assert await asyncio.wait_for(relay.run_once(), WAIT) == 1
+        finally:
+            await asyncio.wait_for(connection.close(), 10)
