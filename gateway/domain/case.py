@@ -113,6 +113,13 @@ class Case:
     def withdraw(self, at: datetime) -> None:
         self._move(Status.WITHDRAWN, at)
 
+    def accept_supplement(self) -> None:
+        """A citizen's supplement changes no status, but a closed case takes none."""
+        if not self.is_open:
+            raise InvalidTransition(
+                f"case {self.petition_id} is closed ({self.status.value}); a supplement is refused"
+            )
+
     @property
     def is_open(self) -> bool:
         return self.status not in TERMINAL

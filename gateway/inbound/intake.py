@@ -62,10 +62,12 @@ class Intake:
         async def work(uow: UnitOfWork, receipt: Receipt) -> Receipt:
             case = await self._case(uow, update.petition_id)
             now = self.clock()
-            type_ = case_message.SUPPLEMENT
             if update.action is UpdateAction.WITHDRAW:
                 case.withdraw(now)
                 type_ = case_message.WITHDRAWN
+            else:
+                case.accept_supplement()
+                type_ = case_message.SUPPLEMENT
             await uow.updates.add_update(update, message_id=header.message_id)
             await uow.cases.save(case)
             await uow.outbox.add(

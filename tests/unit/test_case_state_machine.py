@@ -85,3 +85,11 @@ def test_every_move_outside_the_table_is_refused(source: Status, target: Status)
 
 def test_terminal_states() -> None:
     assert {Status.COMPLETED, Status.REJECTED, Status.TRANSFERRED, Status.WITHDRAWN} == TERMINAL
+
+
+def test_a_closed_case_takes_no_supplement() -> None:
+    case = new_case()
+    case.accept_supplement()
+    case.withdraw(WHEN)
+    with pytest.raises(InvalidTransition):
+        case.accept_supplement()
