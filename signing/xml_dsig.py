@@ -100,6 +100,7 @@ def sign_xml(element: etree._Element, key: SigningKey) -> etree._Element:
         digest_algorithm=DigestAlgorithm.SHA256,
         c14n_algorithm=_C14N,
     )
+    signer._parser = _parser()  # type: ignore[assignment]  # signxml re-parses; see _parser()
     try:
         signed: etree._Element = signer.sign(
             document, key=key.private_key, cert=[key.certificate, *key.chain]
@@ -173,6 +174,9 @@ class _TrustStoreVerifier(XMLVerifier):
     def __init__(self, trust: TrustStore) -> None:
         super().__init__()
         self._trust = trust
+        # signxml re-parses the document with its own default parser, which refuses text nodes
+        # over 10 MB (a large base64 attachment); ours is as strict on DTDs and entities.
+        self._parser = _parser()  # type: ignore[assignment]  # signxml types it as None
 
     def get_cert_chain_verifier(
         self, ca_pem_file: object, ee_policy: object, ca_policy: object

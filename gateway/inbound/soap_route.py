@@ -10,14 +10,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from lxml import etree
 
 import signing
 from gateway.domain.errors import DomainError
-from gateway.domain.petition import Header
+from gateway.domain.exchange import Receipt
+from gateway.domain.petition import Feedback, Header, Petition, PetitionUpdate
 from gateway.inbound import petition_xml
 from gateway.inbound.errors import IntakeError
 from gateway.inbound.faults import CATALOGUE, SoapFault
@@ -50,11 +51,28 @@ class EndpointPolicy:
     max_depth: int
 
 
+Reply = tuple[etree._Element, str]  # the response element, and the outcome for the message log
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class Route(Generic[P]):
+    """One operation: how its payload is decoded (in the checking thread) and who handles it."""
+
+    decode: Callable[[etree._Element], P]
+    handle: Callable[[Header, P], Awaitable[Reply]]
+
+    def bind(self, header: Header, element: etree._Element) -> Callable[[], Awaitable[Reply]]:
+        payload = self.decode(element)
+        return lambda: self.handle(header, payload)
+
+
 @dataclass(frozen=True)
 class Checked:
     operation: str
     request: CheckedRequest
     header: Header
+    run: Callable[[], Awaitable[Reply]]
 
 
 class MinistryEndpoint:
@@ -74,11 +92,11 @@ class MinistryEndpoint:
         self._schema = schema
         self._log = message_log
         self._signer = signer
-        self._handlers: dict[str, Callable[[Checked], Awaitable[tuple[etree._Element, str]]]] = {
-            "SubmitPetition": self._submit_petition,
-            "SubmitPetitionUpdate": self._submit_update,
-            "SubmitFeedback": self._submit_feedback,
-            "GetPetitionStatus": self._status,
+        self._routes: dict[str, Route[Any]] = {
+            "SubmitPetition": Route(petition_xml.petition, self._submit_petition),
+            "SubmitPetitionUpdate": Route(petition_xml.petition_update, self._submit_update),
+            "SubmitFeedback": Route(petition_xml.feedback, self._submit_feedback),
+            "GetPetitionStatus": Route(petition_xml.status_query_petition_id, self._status),
         }
 
     async def handle(self, raw: bytes, peer: str, *, oversized: bool = False) -> tuple[int, bytes]:
@@ -100,7 +118,7 @@ class MinistryEndpoint:
             message_id=header.message_id, signer=request.signer, outcome="received",
         )
         try:
-            element, outcome = await self._handlers[checked.operation](checked)
+            element, outcome = await checked.run()
         except SoapFault as fault:
             return await self._reply_fault(fault, peer, checked.operation, header.message_id)
         except (IntakeError, DomainError) as exc:
@@ -148,22 +166,20 @@ class MinistryEndpoint:
             raise SoapFault(
                 "Client.SenderMismatch", f"From={header.sender} but the certificate names {request.signer}"
             )
-        return Checked(operation, request, header)
+        # Decoding checks attachments (strict base64, Size, Sha256): a refusal, before 'received'.
+        return Checked(operation, request, header, self._routes[operation].bind(header, request.element))
 
-    async def _submit_petition(self, c: Checked) -> tuple[etree._Element, str]:
-        receipt = await self._intake.submit_petition(c.header, petition_xml.petition(c.request.element))
-        return petition_xml.receipt_element(receipt), "duplicate" if receipt.duplicate else "accepted"
+    async def _submit_petition(self, header: Header, petition: Petition) -> Reply:
+        return _receipt_reply(await self._intake.submit_petition(header, petition))
 
-    async def _submit_update(self, c: Checked) -> tuple[etree._Element, str]:
-        receipt = await self._intake.submit_update(c.header, petition_xml.petition_update(c.request.element))
-        return petition_xml.receipt_element(receipt), "duplicate" if receipt.duplicate else "accepted"
+    async def _submit_update(self, header: Header, update: PetitionUpdate) -> Reply:
+        return _receipt_reply(await self._intake.submit_update(header, update))
 
-    async def _submit_feedback(self, c: Checked) -> tuple[etree._Element, str]:
-        receipt = await self._intake.submit_feedback(c.header, petition_xml.feedback(c.request.element))
-        return petition_xml.receipt_element(receipt), "duplicate" if receipt.duplicate else "accepted"
+    async def _submit_feedback(self, header: Header, feedback: Feedback) -> Reply:
+        return _receipt_reply(await self._intake.submit_feedback(header, feedback))
 
-    async def _status(self, c: Checked) -> tuple[etree._Element, str]:
-        case = await self._intake.status(petition_xml.status_query_petition_id(c.request.element))
+    async def _status(self, header: Header, petition_id: str) -> Reply:
+        case = await self._intake.status(petition_id)
         return petition_xml.status_report_element(case), "answered"
 
     def _sign(self, element: etree._Element) -> etree._Element:
@@ -179,6 +195,10 @@ class MinistryEndpoint:
             message_id=message_id, outcome=fault.code,
         )
         return 500, body
+
+
+def _receipt_reply(receipt: Receipt) -> Reply:
+    return petition_xml.receipt_element(receipt), "duplicate" if receipt.duplicate else "accepted"
 
 
 def soap_router(endpoint: MinistryEndpoint, contract: ServedContract, max_body_bytes: int) -> APIRouter:

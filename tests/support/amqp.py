@@ -73,8 +73,10 @@ async def collect(queue_name: str, count: int, *, within: float = WAIT) -> list[
     done = asyncio.Event()
 
     async def take(message: AbstractIncomingMessage) -> None:
-        got.append(message)
+        # aio-pika runs each callback as its own task: count a message only once its ack is sent,
+        # or closing the connection on the last one would requeue others still acking
         await message.ack()
+        got.append(message)
         if len(got) >= count:
             done.set()
 
