@@ -50,7 +50,9 @@ def ensure_dev_pki(settings: Settings) -> None:
         return
     if not (settings.pki_dir / "ministry.pem").exists():
         log.warning("no keys in %s: creating a DEVELOPMENT PKI (not for production)", settings.pki_dir)
-        signing.init_dev_pki(settings.pki_dir, ministry_id=settings.ministry_id, national_id=settings.national_id)
+        signing.init_dev_pki(
+            settings.pki_dir, ministry_id=settings.ministry_id, national_id=settings.national_id
+        )
 
 
 def load_signer(settings: Settings) -> signing.SigningKey:
@@ -83,7 +85,8 @@ def build_runtime(settings: Settings) -> Runtime:
     config = load_config(settings.config_dir)
     if config.ministry.organ_id != settings.ministry_id:
         raise StartupError(
-            f"config/ names ministry {config.ministry.organ_id} but PAKN_MINISTRY_ID is {settings.ministry_id}"
+            f"config/ names ministry {config.ministry.organ_id} "
+            f"but PAKN_MINISTRY_ID is {settings.ministry_id}"
         )
     ensure_dev_pki(settings)
     signer = load_signer(settings)

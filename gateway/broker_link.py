@@ -64,7 +64,9 @@ class BrokerLink:
                 self._connection = await connect(self._settings.amqp_url, timeout=CONNECT_TIMEOUT)
             except AmqpError as exc:
                 self.last_error = exc.message
-                log.warning("RabbitMQ unreachable (%s); cases wait in the outbox; retry in %.0f s", exc.message, delay)
+                log.warning(
+                    "RabbitMQ unreachable (%s); cases wait in the outbox; retry in %.0f s", exc.message, delay
+                )
                 await self._pause(delay)
                 delay = min(delay * 2, MAX_RECONNECT_DELAY)
                 continue

@@ -30,6 +30,7 @@ class CaseRepository(Protocol):
     async def add(self, case: Case, petition: Petition) -> None: ...
     async def save(self, case: Case) -> None:
         """Persist the case's unit and every status change not stored yet."""
+
     async def petition(self, petition_id: str) -> Petition | None: ...
     async def list_for_unit(
         self, unit_code: str, *, statuses: Sequence[str] | None = None, limit: int = 100, offset: int = 0

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     )
     config_dir: Path | None = Field(None, description="Routing data; the packaged MOLISA default if unset")
     pki_dir: Path = DEFAULT_HOME / "pki"
-    signing_cert: Path | None = Field(None, description="Gateway certificate (PEM); default PKI_DIR/ministry.pem")
+    signing_cert: Path | None = Field(
+        None, description="Gateway certificate (PEM); default PKI_DIR/ministry.pem"
+    )
     signing_key: Path | None = Field(None, description="Gateway key (PEM); default PKI_DIR/ministry.key")
     trust_store: list[Path] = Field(
         default_factory=list, description="CA certificates (PEM) trusted for inbound signatures"

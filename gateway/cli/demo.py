@@ -44,7 +44,9 @@ def demo(
     reason = asyncio.run(check_reachable(settings.amqp_url, timeout=5))
     if reason is not None:
         console.print(f"[red]RabbitMQ is required and not reachable:[/red] {reason}")
-        console.print("Start it with [bold]rabbitmq-server -detached[/bold] (or your service manager), then retry.")
+        console.print(
+            "Start it with [bold]rabbitmq-server -detached[/bold] (or your service manager), then retry."
+        )
         raise typer.Exit(2)
     settings = settings.model_copy(update={"http_port": _free_port()})
     with startup_errors():
@@ -58,20 +60,33 @@ def demo(
         signer=signing.load_pem_key(pki / "national.pem", pki / "national.key"),
     )
     runtime: Runtime = app.state.runtime
-    console.print(f"Gateway  http://127.0.0.1:{settings.http_port}/soap/pakn  (database {settings.database_url})")
+    console.print(
+        f"Gateway  http://127.0.0.1:{settings.http_port}/soap/pakn  (database {settings.database_url})"
+    )
     console.print(f"National portal simulator  http://127.0.0.1:{sim_port}/soap/national")
-    exit_code = asyncio.run(_run(app, sim, settings.http_port, sim_port, runtime, pki, count, seed, settings.amqp_url))
+    exit_code = asyncio.run(
+        _run(app, sim, settings.http_port, sim_port, runtime, pki, count, seed, settings.amqp_url)
+    )
     raise typer.Exit(exit_code)
 
 
 async def _run(
-    app: Any, sim: Any, port: int, sim_port: int, runtime: Runtime, pki: Path, count: int,
-    seed: int | None, amqp_url: str,
+    app: Any,
+    sim: Any,
+    port: int,
+    sim_port: int,
+    runtime: Runtime,
+    pki: Path,
+    count: int,
+    seed: int | None,
+    amqp_url: str,
 ) -> int:
     servers = [_server(app, port), _server(sim, sim_port)]
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     try:
-        while not all(s.started for s in servers):
+        while not all(s.started for s in servers):  # uvicorn offers no started event to await
+            if any(t.done() for t in tasks):
+                raise RuntimeError("a server stopped during start-up (port taken?)")
             await asyncio.sleep(0.05)
         return await _push_and_follow(port, runtime, pki, count, seed, amqp_url)
     finally:
@@ -112,7 +127,9 @@ async def _push_and_follow(
     _summary(runtime, report, statuses, units, depths)
     stuck = [pid for pid in ids if statuses.get(pid) != Status.ASSIGNED.value]
     if report.faults or stuck:
-        console.print(f"[red]{len(stuck)} petition(s) did not reach their queue; faults: {dict(report.faults)}[/red]")
+        console.print(
+            f"[red]{len(stuck)} petition(s) did not reach their queue; faults: {dict(report.faults)}[/red]"
+        )
         return 1
     console.print("[green]Every petition accepted, stored and delivered to its unit queue.[/green]")
     console.print("A unit reads its queue with: pakn-gateway unit listen CVL --out inbox/CVL")
@@ -143,7 +160,9 @@ async def _queue_depths(amqp_url: str, unit_codes: list[str]) -> dict[str, int]:
     return depths
 
 
-def _summary(runtime: Runtime, report: Any, statuses: dict[str, str], units: dict[str, str], depths: dict[str, int]) -> None:
+def _summary(
+    runtime: Runtime, report: Any, statuses: dict[str, str], units: dict[str, str], depths: dict[str, int]
+) -> None:
     per_unit = Counter(units.values())
     table = Table(title=f"PAKN demo — {report.sent} petitions in {report.elapsed:.1f}s")
     table.add_column("Đơn vị / unit")
@@ -154,17 +173,22 @@ def _summary(runtime: Runtime, report: Any, statuses: dict[str, str], units: dic
     routing = runtime.config.routing
     for code, n in sorted(per_unit.items()):
         unit = routing.unit(code)
-        table.add_row(code, unit.name if unit else "?", str(n), unit_queue_name(code), str(depths.get(code, "?")))
+        table.add_row(
+            code, unit.name if unit else "?", str(n), unit_queue_name(code), str(depths.get(code, "?"))
+        )
     console.print(table)
     by_status = Counter(statuses.values())
     console.print(
-        f"Receipts: accepted {report.accepted}, duplicates {report.duplicates}, faults {dict(report.faults) or 0}; "
+        f"Receipts: accepted {report.accepted}, duplicates {report.duplicates}, "
+        f"faults {dict(report.faults) or 0}; "
         f"statuses: {dict(sorted(by_status.items()))}"
     )
 
 
 def _server(app: Any, port: int) -> uvicorn.Server:
-    return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    return uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
 
 
 def _free_port() -> int:

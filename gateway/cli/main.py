@@ -14,7 +14,9 @@ app = typer.Typer(
 )
 app.command("serve", help="Run the gateway (applies migrations first).")(serve.serve)
 app.command("migrate", help="Apply database migrations and exit.")(serve.migrate)
-app.command("demo", help="Run the main job on embedded defaults: simulator → gateway → unit queues.")(demo.demo)
+app.command("demo", help="Run the main job on embedded defaults: simulator → gateway → unit queues.")(
+    demo.demo
+)
 app.add_typer(pki.app, name="pki")
 app.add_typer(units.app, name="unit")
 app.add_typer(sim.app, name="national-sim")

@@ -51,7 +51,9 @@ def push(
     """Send COUNT generated Vietnamese petitions to the gateway, signed with the national key."""
     settings = load_settings()
     base = (gateway or settings.base_url).rstrip("/")
-    report = push_petitions(f"{base}/soap/pakn?wsdl", settings.pki_dir, count, seed=seed, concurrency=concurrency)
+    report = push_petitions(
+        f"{base}/soap/pakn?wsdl", settings.pki_dir, count, seed=seed, concurrency=concurrency
+    )
     typer.echo(
         f"sent {report.sent}: accepted {report.accepted}, duplicates {report.duplicates}, "
         f"faults {dict(report.faults) or 0} in {report.elapsed:.1f}s"

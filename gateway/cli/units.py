@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -36,10 +37,8 @@ def listen(
         raise typer.Exit(2)
     out.mkdir(parents=True, exist_ok=True)
     typer.echo(f"Listening on pakn.unit.{unit} → {out} (Ctrl+C to stop)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a person stops listening
         asyncio.run(listen_queue(settings.amqp_url, unit, out, max_messages=max_messages))
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command("token")

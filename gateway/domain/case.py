@@ -39,12 +39,8 @@ DESCRIPTIONS: dict[Status, str] = {
 ALLOWED: dict[Status, frozenset[Status]] = {
     Status.ARRIVED: frozenset({Status.ACCEPTED, Status.REJECTED}),
     Status.ACCEPTED: frozenset({Status.ASSIGNED, Status.WITHDRAWN, Status.REJECTED}),
-    Status.ASSIGNED: frozenset(
-        {Status.ASSIGNED, Status.PROCESSING, Status.TRANSFERRED, Status.WITHDRAWN}
-    ),
-    Status.PROCESSING: frozenset(
-        {Status.ASSIGNED, Status.COMPLETED, Status.TRANSFERRED, Status.WITHDRAWN}
-    ),
+    Status.ASSIGNED: frozenset({Status.ASSIGNED, Status.PROCESSING, Status.TRANSFERRED, Status.WITHDRAWN}),
+    Status.PROCESSING: frozenset({Status.ASSIGNED, Status.COMPLETED, Status.TRANSFERRED, Status.WITHDRAWN}),
     Status.COMPLETED: frozenset(),
     Status.REJECTED: frozenset(),
     Status.TRANSFERRED: frozenset(),
@@ -126,9 +122,7 @@ class Case:
 
     def _require_holder(self, unit_code: str) -> None:
         if unit_code != self.unit_code:
-            raise WrongUnit(
-                f"case {self.petition_id} is held by {self.unit_code}, not {unit_code}"
-            )
+            raise WrongUnit(f"case {self.petition_id} is held by {self.unit_code}, not {unit_code}")
 
     def _check(self, target: Status) -> None:
         if target not in ALLOWED[self.status]:

@@ -76,4 +76,3 @@ def build(
         body=json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
         created_at=at,
     )
-

@@ -19,7 +19,8 @@ CATALOGUE: dict[str, FaultText] = {
     "Client.TooLarge": FaultText("Thông điệp vượt quá kích thước cho phép", "Message exceeds the size limit"),
     "Client.MalformedXml": FaultText("Thông điệp không phải XML hợp lệ", "Message is not well-formed XML"),
     "Client.ForbiddenDtd": FaultText(
-        "Không chấp nhận DTD, thực thể hoặc tham chiếu ngoài", "DTDs, entities and external references are refused"
+        "Không chấp nhận DTD, thực thể hoặc tham chiếu ngoài",
+        "DTDs, entities and external references are refused",
     ),
     "Client.TooDeep": FaultText("Cấu trúc XML lồng quá sâu", "XML nesting is too deep"),
     "Client.NotSoap": FaultText("Không phải phong bì SOAP 1.1 hợp lệ", "Not a valid SOAP 1.1 envelope"),
@@ -41,7 +42,9 @@ CATALOGUE: dict[str, FaultText] = {
         "Đơn vị gửi không khớp với chứng thư số hoặc không được phép",
         "Sender does not match the signing certificate or is not allowed",
     ),
-    "Client.WrongRecipient": FaultText("Thông điệp không gửi cho Bộ này", "Message is not addressed to this ministry"),
+    "Client.WrongRecipient": FaultText(
+        "Thông điệp không gửi cho Bộ này", "Message is not addressed to this ministry"
+    ),
     "Client.AttachmentMismatch": FaultText(
         "Tệp đính kèm không khớp kích thước hoặc mã băm khai báo",
         "Attachment does not match its declared Size or Sha256",
@@ -55,11 +58,15 @@ CATALOGUE: dict[str, FaultText] = {
         "Thao tác không phù hợp với trạng thái hiện tại của hồ sơ",
         "Action does not fit the case's current status",
     ),
-    "Client.InvalidPetition": FaultText("Nội dung phản ánh kiến nghị không hợp lệ", "Petition content is invalid"),
+    "Client.InvalidPetition": FaultText(
+        "Nội dung phản ánh kiến nghị không hợp lệ", "Petition content is invalid"
+    ),
     "Server.StoreUnavailable": FaultText(
         "Không lưu được thông điệp, vui lòng gửi lại sau", "Message could not be stored; retry later"
     ),
-    "Server.Conflict": FaultText("Xung đột ghi đồng thời, vui lòng gửi lại", "Concurrent write conflict; retry"),
+    "Server.Conflict": FaultText(
+        "Xung đột ghi đồng thời, vui lòng gửi lại", "Concurrent write conflict; retry"
+    ),
     "Server.Internal": FaultText("Lỗi hệ thống của cổng kết nối", "Gateway internal error"),
 }
 

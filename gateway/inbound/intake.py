@@ -50,7 +50,11 @@ class Intake:
             await uow.cases.add(case, petition)
             await uow.outbox.add(
                 case_message.build(
-                    type_=case_message.NEW, message_id=self.ids(), case=case, unit=unit, at=now,
+                    type_=case_message.NEW,
+                    message_id=self.ids(),
+                    case=case,
+                    unit=unit,
+                    at=now,
                     petition=petition,
                 )
             )
@@ -72,7 +76,11 @@ class Intake:
             await uow.cases.save(case)
             await uow.outbox.add(
                 case_message.build(
-                    type_=type_, message_id=self.ids(), case=case, unit=self._unit(case), at=now,
+                    type_=type_,
+                    message_id=self.ids(),
+                    case=case,
+                    unit=self._unit(case),
+                    at=now,
                     update=update,
                 )
             )
@@ -87,8 +95,12 @@ class Intake:
             await uow.updates.add_feedback(feedback, message_id=header.message_id)
             await uow.outbox.add(
                 case_message.build(
-                    type_=case_message.FEEDBACK, message_id=self.ids(), case=case,
-                    unit=self._unit(case), at=now, feedback=feedback,
+                    type_=case_message.FEEDBACK,
+                    message_id=self.ids(),
+                    case=case,
+                    unit=self._unit(case),
+                    at=now,
+                    feedback=feedback,
                 )
             )
             return receipt

@@ -29,8 +29,15 @@ class MessageLogHook:
         outcome: str | None = None,
     ) -> int:
         entry = LogEntry(
-            direction=direction, peer=peer, operation=operation, raw=raw, signature_verdict=verdict,
-            at=self._clock(), message_id=message_id, signer=signer, outcome=outcome,
+            direction=direction,
+            peer=peer,
+            operation=operation,
+            raw=raw,
+            signature_verdict=verdict,
+            at=self._clock(),
+            message_id=message_id,
+            signer=signer,
+            outcome=outcome,
         )
         async with self._uow() as uow:
             entry_id = await uow.message_log.append(entry)

@@ -108,14 +108,24 @@ class MinistryEndpoint:
         except SoapFault as fault:
             signature_problem = "Signature" in fault.code or "Certificate" in fault.code
             await self._log.record(
-                direction="in", peer=peer, operation="unknown", raw=raw,
-                verdict=f"invalid:{fault.code}" if signature_problem else "not-checked", outcome=fault.code,
+                direction="in",
+                peer=peer,
+                operation="unknown",
+                raw=raw,
+                verdict=f"invalid:{fault.code}" if signature_problem else "not-checked",
+                outcome=fault.code,
             )
             return await self._reply_fault(fault, peer, "unknown", None)
         request, header = checked.request, checked.header
         await self._log.record(
-            direction="in", peer=peer, operation=checked.operation, raw=raw, verdict=request.verdict,
-            message_id=header.message_id, signer=request.signer, outcome="received",
+            direction="in",
+            peer=peer,
+            operation=checked.operation,
+            raw=raw,
+            verdict=request.verdict,
+            message_id=header.message_id,
+            signer=request.signer,
+            outcome="received",
         )
         try:
             element, outcome = await checked.run()
@@ -126,15 +136,22 @@ class MinistryEndpoint:
             refusal = SoapFault(code if code in CATALOGUE else "Client.InvalidTransition", exc.message)
             return await self._reply_fault(refusal, peer, checked.operation, header.message_id)
         except StoreConflict:
-            return await self._reply_fault(SoapFault("Server.Conflict"), peer, checked.operation, header.message_id)
+            return await self._reply_fault(
+                SoapFault("Server.Conflict"), peer, checked.operation, header.message_id
+            )
         except StoreError as exc:
             log.error("store unavailable for %s: %s", header.message_id, exc)
             unavailable = SoapFault("Server.StoreUnavailable")
             return await self._reply_fault(unavailable, peer, checked.operation, header.message_id)
         body = envelope_bytes(self._sign(element))
         await self._log.record(
-            direction="out", peer=peer, operation=checked.operation, raw=body,
-            verdict="signed" if self._signer else "unsigned", message_id=header.message_id, outcome=outcome,
+            direction="out",
+            peer=peer,
+            operation=checked.operation,
+            raw=body,
+            verdict="signed" if self._signer else "unsigned",
+            message_id=header.message_id,
+            outcome=outcome,
         )
         return 200, body
 
@@ -159,7 +176,9 @@ class MinistryEndpoint:
         request = self._check_signature(detached)
         header = petition_xml.header(request.element)
         if header.recipient != policy.ministry_id:
-            raise SoapFault("Client.WrongRecipient", f"To={header.recipient}, this ministry is {policy.ministry_id}")
+            raise SoapFault(
+                "Client.WrongRecipient", f"To={header.recipient}, this ministry is {policy.ministry_id}"
+            )
         if header.sender != policy.national_id:
             raise SoapFault("Client.SenderMismatch", f"From={header.sender} is not the national portal")
         if request.verdict == "valid" and request.signer != header.sender:
@@ -191,8 +210,13 @@ class MinistryEndpoint:
     ) -> tuple[int, bytes]:
         body = fault_bytes(fault)
         await self._log.record(
-            direction="out", peer=peer, operation=operation, raw=body, verdict="unsigned",
-            message_id=message_id, outcome=fault.code,
+            direction="out",
+            peer=peer,
+            operation=operation,
+            raw=body,
+            verdict="unsigned",
+            message_id=message_id,
+            outcome=fault.code,
         )
         return 500, body
 

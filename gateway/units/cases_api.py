@@ -1,11 +1,12 @@
 """REST for units without an AMQP client: a unit lists and reads its own cases, never another's."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: FastAPI resolves the route signatures at runtime,
+# and UnitDep is local to cases_router.
 
 import base64
-from urllib.parse import quote
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -85,8 +86,13 @@ def cases_router(uow: UnitOfWorkFactory, routing: RoutingTable) -> APIRouter:
             "unit_code": case.unit_code,
             "status": case.status.value,
             "history": [
-                {"seq": h.seq, "status": h.status.value, "unit_code": h.unit_code,
-                 "description": h.description, "changed_at": h.changed_at.isoformat()}
+                {
+                    "seq": h.seq,
+                    "status": h.status.value,
+                    "unit_code": h.unit_code,
+                    "description": h.description,
+                    "changed_at": h.changed_at.isoformat(),
+                }
                 for h in case.history
             ],
             "petition": doc,

@@ -56,10 +56,13 @@ def signed_with_expired_certificate(pki: signing.pki.DevPki) -> Callable[[etree.
     ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
     now = datetime.now(UTC)
     key, cert = signing.pki.issue_certificate(
-        ca_cert, ca_key,  # type: ignore[arg-type]
-        organisation_id="000.00.00.G22", name="Văn phòng Chính phủ",
+        ca_cert,
+        ca_key,  # type: ignore[arg-type]
+        organisation_id="000.00.00.G22",
+        name="Văn phòng Chính phủ",
         # expired a minute ago, issued while the CA was valid: expired, not untrusted
-        not_before=ca_cert.not_valid_before_utc, not_after=now - timedelta(minutes=1),
+        not_before=ca_cert.not_valid_before_utc,
+        not_after=now - timedelta(minutes=1),
     )
 
     def sign(element: etree._Element) -> etree._Element:
@@ -83,8 +86,12 @@ def foreign_signer() -> signing.SigningKey:
         name="CA lạ", not_before=now - timedelta(days=1), not_after=now + timedelta(days=30)
     )
     key, cert = signing.pki.issue_certificate(
-        ca_cert, ca_key, organisation_id="000.00.00.G22", name="Văn phòng Chính phủ",
-        not_before=now - timedelta(days=1), not_after=now + timedelta(days=30),
+        ca_cert,
+        ca_key,
+        organisation_id="000.00.00.G22",
+        name="Văn phòng Chính phủ",
+        not_before=now - timedelta(days=1),
+        not_after=now + timedelta(days=30),
     )
     return signing.SigningKey(private_key=key, certificate=cert, chain=(ca_cert,))
 

@@ -35,10 +35,14 @@ def petition(seed: int = 21, **changes: Any) -> dict[str, Any]:
     return p
 
 
-async def post(gateway: LiveGateway, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, str, str]:
+async def post(
+    gateway: LiveGateway, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     async with httpx.AsyncClient(timeout=30) as http:
         response = await http.post(
-            gateway.soap_url, content=body, headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})}
+            gateway.soap_url,
+            content=body,
+            headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})},
         )
     root = etree.fromstring(response.content)
     code = root.findtext("soap:Body/soap:Fault/faultcode", namespaces=NS) or ""
@@ -94,20 +98,42 @@ async def test_each_hostile_input_gets_its_fault_and_nothing_is_stored(sqlite_ga
     ministry = signing.load_pem_key(gw.pki.ministry_cert, gw.pki.ministry_key)
     good = envelope(petition(), key=national)
     cases: list[tuple[str, bytes]] = [
-        ("Client.ForbiddenDtd", b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x "y">]>' + good.split(b"?>", 1)[1]),
+        (
+            "Client.ForbiddenDtd",
+            b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x "y">]>' + good.split(b"?>", 1)[1],
+        ),
         ("Client.ForbiddenDtd", b'<!DOCTYPE e SYSTEM "http://127.0.0.1:9/x.dtd">' + good.split(b"?>", 1)[1]),
         ("Client.MalformedXml", good[:-40]),
         ("Client.TooDeep", deep_body(100)),
         ("Client.WrongNamespace", good.replace(b"urn:pakn:exchange:1", b"urn:pakn:exchange:9")),
-        ("Client.NotSoap", good.replace(b"http://schemas.xmlsoap.org/soap/envelope/", b"http://www.w3.org/2003/05/soap-envelope")),
+        (
+            "Client.NotSoap",
+            good.replace(
+                b"http://schemas.xmlsoap.org/soap/envelope/", b"http://www.w3.org/2003/05/soap-envelope"
+            ),
+        ),
         ("Client.SchemaInvalid", envelope(petition(Priority=7), key=national)),
         ("Client.SchemaInvalid", envelope(petition(PetitionId="X" * 41), key=national)),
         ("Client.SignatureMissing", envelope(petition(), key=None)),
-        ("Client.SignatureInvalid", envelope(petition(), key=national, after_signing=replace_text("p:Petition/p:Title", "Tiêu đề bị sửa"))),
-        ("Client.SignatureInvalid", envelope(petition(24), key=None, after_signing=swap_signature_onto_other_message(national))),
+        (
+            "Client.SignatureInvalid",
+            envelope(
+                petition(), key=national, after_signing=replace_text("p:Petition/p:Title", "Tiêu đề bị sửa")
+            ),
+        ),
+        (
+            "Client.SignatureInvalid",
+            envelope(petition(24), key=None, after_signing=swap_signature_onto_other_message(national)),
+        ),
         ("Client.CertificateUntrusted", envelope(petition(), key=foreign_signer())),
-        ("Client.CertificateExpired", envelope(petition(), key=None, signer=signed_with_expired_certificate(gw.pki))),
-        ("Client.SenderMismatch", envelope(petition(), key=ministry)),  # the ministry's own key, From = portal
+        (
+            "Client.CertificateExpired",
+            envelope(petition(), key=None, signer=signed_with_expired_certificate(gw.pki)),
+        ),
+        (
+            "Client.SenderMismatch",
+            envelope(petition(), key=ministry),
+        ),  # the ministry's own key, From = portal
         ("Client.WrongRecipient", envelope(petition(), key=national, recipient="000.00.00.G08")),
         ("Client.AttachmentMismatch", envelope(bad_attachment("Size", 7), key=national)),
         ("Client.AttachmentMismatch", envelope(bad_attachment("Sha256", "0" * 64), key=national)),
@@ -145,7 +171,7 @@ async def test_signature_verification_off_is_explicit_and_still_checks_the_rest(
         async with httpx.AsyncClient(timeout=30) as http:
             response = await http.post(gw.soap_url, content=unsigned)
         assert response.status_code == 200 and b"<pakn:Accepted>true</pakn:Accepted>" in response.content
-        status, code, _ = await post(gw, envelope(petition(27, Priority=9), key=None))
+        _, code, _ = await post(gw, envelope(petition(27, Priority=9), key=None))
         assert code == "soap:Client.SchemaInvalid"
         verdicts = [v for _, v in await logged_refusals(gw)]
         assert verdicts[0] == "not-checked"
@@ -166,10 +192,17 @@ async def test_large_attachment_within_the_limit_is_accepted(sqlite_gateway: Liv
 
     data = bytes(range(256)) * (12 * 1024 * 1024 // 256)
     p = petition(28)
-    p["Attachments"] = {"Attachment": [{
-        "FileName": "Biên bản lớn.pdf", "ContentType": "application/pdf", "Size": len(data),
-        "Sha256": hashlib.sha256(data).hexdigest(), "Data": data,
-    }]}
+    p["Attachments"] = {
+        "Attachment": [
+            {
+                "FileName": "Biên bản lớn.pdf",
+                "ContentType": "application/pdf",
+                "Size": len(data),
+                "Sha256": hashlib.sha256(data).hexdigest(),
+                "Data": data,
+            }
+        ]
+    }
     client = await asyncio.to_thread(sqlite_gateway.client)
     receipt = await asyncio.to_thread(client.submit_petition, p)
     assert receipt.Accepted

@@ -32,7 +32,9 @@ def one_petition(seed: int, **changes: Any) -> dict[str, Any]:
     return petition
 
 
-async def take_from_queue(queue_name: str, expected: int, timeout: float = WAIT) -> list[aio_pika.IncomingMessage]:
+async def take_from_queue(
+    queue_name: str, expected: int, timeout: float = WAIT
+) -> list[aio_pika.IncomingMessage]:
     """Consume exactly `expected` messages (acked) and check nothing more arrives right after."""
     connection = await aio_pika.connect(AMQP_URL, timeout=5)
     async with connection:
@@ -158,7 +160,12 @@ async def test_updates_feedback_and_status_queries(gateway: LiveGateway) -> None
     await gateway.wait_status(pid, "04")
     at = petition["ReceivedAt"]
 
-    supplement = {"PetitionId": pid, "Action": "SUPPLEMENT", "Content": "Tôi gửi bổ sung sổ bảo hiểm xã hội.", "At": at}
+    supplement = {
+        "PetitionId": pid,
+        "Action": "SUPPLEMENT",
+        "Content": "Tôi gửi bổ sung sổ bảo hiểm xã hội.",
+        "At": at,
+    }
     assert (await asyncio.to_thread(client.submit_update, supplement)).Accepted
     feedback = {"PetitionId": pid, "AnswerId": "TL-1", "Rating": 4, "Comment": "Cảm ơn cán bộ", "At": at}
     assert (await asyncio.to_thread(client.submit_feedback, feedback)).Accepted

@@ -102,7 +102,12 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float, m
 
 @asynccontextmanager
 async def live_gateway(
-    tmp_path: Path, database_url: str, *, amqp_url: str = AMQP_URL, pki_dir: Path | None = None, **overrides: Any
+    tmp_path: Path,
+    database_url: str,
+    *,
+    amqp_url: str = AMQP_URL,
+    pki_dir: Path | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[LiveGateway]:
     suffix = secrets.token_hex(3).upper()
     config_dir = tmp_path / "config"

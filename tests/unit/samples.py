@@ -30,7 +30,7 @@ def petition(
     field_code: str | None = "BAO_HIEM_XA_HOI",
     kind: Kind = Kind.KIEN_NGHI,
     sender_type: SenderType = SenderType.CA_NHAN,
-    content: str = "Đề nghị Bộ hướng dẫn cách tính lương hưu cho người lao động làm việc ở vùng đặc biệt khó khăn.",
+    content: str = "Đề nghị Bộ hướng dẫn cách tính lương hưu cho người lao động ở vùng đặc biệt khó khăn.",
 ) -> Petition:
     data = "Quyết định nghỉ hưu".encode()
     return Petition(
