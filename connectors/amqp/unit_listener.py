@@ -79,16 +79,22 @@ async def _consume(
     inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
     with translated(f"consume {queue.name}"):
         async with asyncio.timeout(broker_timeout):
-            await queue.consume(inbox.put)
+            consumer_tag = await queue.consume(inbox.put)
     handled = 0
-    while max_messages is None or handled < max_messages:
-        message = await _next(inbox, stop)
-        if message is None:
-            break
-        if _stale(message):
-            continue  # its channel died with the link: the broker redelivers it on the new one
-        await _handle(message, out_dir, on_message)
-        handled += 1
+    try:
+        while max_messages is None or handled < max_messages:
+            message = await _next(inbox, stop)
+            if message is None:
+                break
+            if _stale(message):
+                continue  # its channel died with the link: the broker redelivers it on the new one
+            await _handle(message, out_dir, on_message)
+            handled += 1
+    finally:
+        # A quorum queue may drop acks that arrive just before their channel closes and redeliver
+        # those messages (rabbitmq-server#10327); the basic.cancel round trip lets them land first.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(queue.cancel(consumer_tag), broker_timeout)
     return handled
 
 

@@ -84,11 +84,13 @@ async def collect(queue_name: str, count: int, *, within: float = WAIT) -> list[
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=200)
         queue = await channel.declare_queue(queue_name, passive=True)
-        await queue.consume(take)
+        tag = await queue.consume(take)
         try:
             await asyncio.wait_for(done.wait(), within)
         except TimeoutError:
             pytest.fail(f"only {len(got)} of {count} messages arrived in {queue_name} within {within} s")
+        # without this round trip a quorum queue may drop the last acks (rabbitmq-server#10327)
+        await asyncio.wait_for(queue.cancel(tag), 10)
     return got
 
 

@@ -129,10 +129,10 @@ async def live_gateway(
             yield LiveGateway(base_url, settings, pki, units, engine)
     finally:
         await engine.dispose()
-        await _delete_queues(list(units.values()))
+        await delete_queues(list(units.values()))
 
 
-async def _delete_queues(codes: list[str]) -> None:
+async def delete_queues(codes: list[str]) -> None:
     with suppress(Exception):
         connection = await aio_pika.connect(AMQP_URL, timeout=5)
         async with connection:
