@@ -13,7 +13,8 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from gateway.domain.case import Case
-from gateway.domain.exchange import CaseSummary, LogEntry, OutboxMessage, Receipt
+from gateway.domain.answer import Answer
+from gateway.domain.exchange import CaseSummary, LogEntry, NationalMessage, OutboxMessage, Receipt
 from gateway.domain.petition import Feedback, Petition, PetitionUpdate
 
 
@@ -61,6 +62,28 @@ class Outbox(Protocol):
         """How many rows wait, and when the oldest was committed."""
 
 
+class NationalOutbox(Protocol):
+    """Messages for the national portal. Status changes are added by `CaseRepository.add/save`
+    themselves (every status change goes out); answers and transfers are added by the services."""
+
+    async def add(self, message: NationalMessage) -> None: ...
+    async def due(self, now: datetime, limit: int) -> list[NationalMessage]:
+        """Pending messages due now that are first in line for their petition (older ones delivered)."""
+    async def mark_delivered(self, message_id: int, at: datetime) -> None: ...
+    async def reschedule(self, message_id: int, next_attempt_at: datetime, error: str) -> None: ...
+    async def mark_dead(self, message_id: int, reason: str, at: datetime) -> None: ...
+    async def replay(self, message_id: int, at: datetime) -> bool:
+        """A dead message back to pending, due now; False if it was not dead."""
+    async def list(self, state: str, limit: int = 100) -> list[NationalMessage]: ...
+    async def counts(self) -> dict[str, int]: ...
+
+
+class AnswerBook(Protocol):
+    async def add(self, answer: Answer) -> None: ...
+    async def get(self, petition_id: str, answer_id: str) -> Answer | None: ...
+    async def for_petition(self, petition_id: str) -> list[Answer]: ...
+
+
 class MessageLog(Protocol):
     async def append(self, entry: LogEntry) -> int: ...
 
@@ -77,6 +100,8 @@ class UnitOfWork(Protocol):
     receipts: ReceiptBook
     updates: UpdateBook
     outbox: Outbox
+    national: NationalOutbox
+    answers: AnswerBook
     message_log: MessageLog
     tokens: UnitTokens
 

@@ -7,6 +7,9 @@ when the link dropped: the outbox keeps that guarantee, not the connection.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 
@@ -42,7 +45,8 @@ async def check_reachable(url: str, timeout: float) -> str | None:  # noqa: ASYN
         connection = await connect(url, timeout=timeout)
     except BrokerUnavailable as exc:
         return exc.message
-    await connection.close()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(connection.close(), timeout)
     return None
 
 

@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.db.attachments import insert_attachments, load_attachments
 from connectors.db.errors import map_db_errors
+from connectors.db.national_outbox_store import SqlNationalOutbox
 from connectors.db.petition_codec import petition_from_json, petition_to_json
 from connectors.db.tables import CaseRow, StatusHistoryRow
 from gateway.domain.case import Case, Status, StatusChange
 from gateway.domain.exchange import CaseSummary
+from gateway.domain.national import status_message
 from gateway.domain.petition import Petition
 from gateway.ports import StoreConflict, StoreError
 
@@ -130,8 +132,13 @@ class SqlCaseRepository:
         return [StatusChange(seq, Status(status), unit, text, at) for seq, status, unit, text, at in rows]
 
     async def _insert_history(self, petition_id: str, changes: Sequence[StatusChange]) -> None:
+        """Store status changes, and with each one the ReceiveStatus that tells the national portal:
+        every status change goes out, so none can be stored without its message (DESIGN §2, §4)."""
         if not changes:
             return
+        outbox = SqlNationalOutbox(self._session)
+        for change in changes:
+            await outbox.add(status_message(petition_id, change, change.changed_at))
         rows = [
             {
                 "petition_id": petition_id,

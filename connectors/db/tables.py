@@ -175,3 +175,40 @@ class UnitTokenRow(Base):
 
 
 metadata = Base.metadata
+
+
+class NationalOutboxRow(Base):
+    """Messages for the national portal; per petition they leave in id order (DESIGN §4)."""
+
+    __tablename__ = "national_outbox"
+    __table_args__ = (Index("ix_national_outbox_petition_state", "petition_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    petition_id: Mapped[str] = mapped_column(ForeignKey("cases.petition_id"))
+    operation: Mapped[str] = mapped_column(String(CODE))
+    message_id: Mapped[str] = mapped_column(String(CODE), unique=True)
+    payload: Mapped[str] = mapped_column(Text)  # JSON, the contract's element names
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AnswerRow(Base):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("petition_id", "answer_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    petition_id: Mapped[str] = mapped_column(ForeignKey("cases.petition_id"), index=True)
+    answer_id: Mapped[str] = mapped_column(String(CODE))
+    unit_code: Mapped[str] = mapped_column(String(CODE))
+    content: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    signer_name: Mapped[str] = mapped_column(Text)
+    signer_position: Mapped[str] = mapped_column(Text)
+    publish: Mapped[bool] = mapped_column(Boolean)
+    document_name: Mapped[str] = mapped_column(Text)
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    document_sha256: Mapped[str] = mapped_column(String(64))

@@ -7,14 +7,25 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.db.answer_book import SqlAnswerBook
 from connectors.db.case_repository import SqlCaseRepository
 from connectors.db.errors import map_db_errors
 from connectors.db.message_log_store import SqlMessageLog
+from connectors.db.national_outbox_store import SqlNationalOutbox
 from connectors.db.outbox_store import SqlOutbox
 from connectors.db.receipt_book import SqlReceiptBook
 from connectors.db.unit_tokens_store import SqlUnitTokens
 from connectors.db.update_book import SqlUpdateBook
-from gateway.ports import CaseRepository, MessageLog, Outbox, ReceiptBook, UnitTokens, UpdateBook
+from gateway.ports import (
+    AnswerBook,
+    CaseRepository,
+    MessageLog,
+    NationalOutbox,
+    Outbox,
+    ReceiptBook,
+    UnitTokens,
+    UpdateBook,
+)
 
 
 class SqlUnitOfWork:
@@ -22,6 +33,8 @@ class SqlUnitOfWork:
     receipts: ReceiptBook
     updates: UpdateBook
     outbox: Outbox
+    national: NationalOutbox
+    answers: AnswerBook
     message_log: MessageLog
     tokens: UnitTokens
 
@@ -32,6 +45,8 @@ class SqlUnitOfWork:
         self.receipts = SqlReceiptBook(self._session)
         self.updates = SqlUpdateBook(self._session)
         self.outbox = SqlOutbox(self._session)
+        self.national = SqlNationalOutbox(self._session)
+        self.answers = SqlAnswerBook(self._session)
         self.message_log = SqlMessageLog(self._session)
         self.tokens = SqlUnitTokens(self._session)
 

@@ -109,6 +109,15 @@ class Case:
     def withdraw(self, at: datetime) -> None:
         self._move(Status.WITHDRAWN, at)
 
+    def note(self, unit_code: str, at: datetime, text: str) -> None:
+        """A unit's progress note: the status stays, the portal hears of it (a new Seq)."""
+        self._require_holder(unit_code)
+        if self.status not in (Status.ASSIGNED, Status.PROCESSING):
+            raise InvalidTransition(
+                f"case {self.petition_id} is {self.status.value}; a note needs 04 or 05"
+            )
+        self._record(self.status, at, text)
+
     def accept_supplement(self) -> None:
         """A citizen's supplement changes no status, but a closed case takes none."""
         if not self.is_open:

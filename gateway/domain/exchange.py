@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,23 @@ class LogEntry:
     message_id: str | None = None
     signer: str | None = None
     outcome: str | None = None  # "accepted", "duplicate", or a fault code
+
+
+@dataclass(frozen=True)
+class NationalMessage:
+    """One message for the national portal, kept until its Receipt says Accepted (DESIGN §4).
+
+    Per petition they go out in `id` order; `message_id` is fixed at creation so a resend after a
+    lost receipt is recognised by the portal as the same message.
+    """
+
+    petition_id: str
+    operation: str  # "ReceiveStatus" | "ReceiveAnswer" | "RequestTransfer"
+    message_id: str
+    payload: dict[str, Any]  # the request's payload element as JSON (Status / Answer / Transfer)
+    created_at: datetime
+    id: int | None = None
+    state: str = "pending"  # pending | delivered | dead
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None

@@ -1,0 +1,128 @@
+"""The national outbox: messages for the portal, delivered per petition in id order.
+
+`due()` returns only the head of each petition's queue — the oldest message not yet delivered —
+so a message never overtakes an earlier one for the same petition, and a dead message holds back
+its petition's later messages until an operator replays or the portal accepts it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from connectors.db.errors import map_db_errors
+from connectors.db.tables import NationalOutboxRow
+from gateway.domain.exchange import NationalMessage
+
+_NO_SYNC = {"synchronize_session": False}
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+
+
+class SqlNationalOutbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, message: NationalMessage) -> None:
+        row = {
+            "petition_id": message.petition_id,
+            "operation": message.operation,
+            "message_id": message.message_id,
+            "payload": json.dumps(message.payload, ensure_ascii=False),
+            "state": PENDING,
+            "attempts": 0,
+            "next_attempt_at": message.next_attempt_at or message.created_at,
+            "created_at": message.created_at,
+        }
+        with map_db_errors():
+            await self._session.execute(insert(NationalOutboxRow).values(row))
+
+    async def due(self, now: datetime, limit: int) -> list[NationalMessage]:
+        earlier = aliased(NationalOutboxRow)
+        blocked = (
+            select(earlier.id)
+            .where(
+                earlier.petition_id == NationalOutboxRow.petition_id,
+                earlier.id < NationalOutboxRow.id,
+                earlier.state != DELIVERED,
+            )
+            .exists()
+        )
+        query = (
+            select(NationalOutboxRow)
+            .where(and_(NationalOutboxRow.state == PENDING, NationalOutboxRow.next_attempt_at <= now, ~blocked))
+            .order_by(NationalOutboxRow.id)
+            .limit(limit)
+        )
+        with map_db_errors():
+            rows = (await self._session.execute(query)).scalars().all()
+        return [_message(r) for r in rows]
+
+    async def mark_delivered(self, message_id: int, at: datetime) -> None:
+        await self._update(message_id, state=DELIVERED, delivered_at=at, last_error=None)
+
+    async def reschedule(self, message_id: int, next_attempt_at: datetime, error: str) -> None:
+        statement = (
+            update(NationalOutboxRow)
+            .where(NationalOutboxRow.id == message_id, NationalOutboxRow.state == PENDING)
+            .values(
+                attempts=NationalOutboxRow.attempts + 1, next_attempt_at=next_attempt_at, last_error=error[:2000]
+            )
+        )
+        with map_db_errors():
+            await self._session.execute(statement, execution_options=_NO_SYNC)
+
+    async def mark_dead(self, message_id: int, reason: str, at: datetime) -> None:
+        statement = (
+            update(NationalOutboxRow)
+            .where(NationalOutboxRow.id == message_id, NationalOutboxRow.state == PENDING)
+            .values(state=DEAD, attempts=NationalOutboxRow.attempts + 1, last_error=reason[:2000])
+        )
+        with map_db_errors():
+            await self._session.execute(statement, execution_options=_NO_SYNC)
+
+    async def replay(self, message_id: int, at: datetime) -> bool:
+        statement = (
+            update(NationalOutboxRow)
+            .where(NationalOutboxRow.id == message_id, NationalOutboxRow.state == DEAD)
+            .values(state=PENDING, next_attempt_at=at)
+        )
+        with map_db_errors():
+            result = await self._session.execute(statement, execution_options=_NO_SYNC)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def list(self, state: str, limit: int = 100) -> list[NationalMessage]:
+        query = select(NationalOutboxRow).where(NationalOutboxRow.state == state).order_by(NationalOutboxRow.id)
+        with map_db_errors():
+            rows = (await self._session.execute(query.limit(limit))).scalars().all()
+        return [_message(r) for r in rows]
+
+    async def counts(self) -> dict[str, int]:
+        query = select(NationalOutboxRow.state, func.count()).group_by(NationalOutboxRow.state)
+        with map_db_errors():
+            rows = (await self._session.execute(query)).all()
+        return {state: int(n) for state, n in rows}
+
+    async def _update(self, message_id: int, **values: Any) -> None:
+        statement = update(NationalOutboxRow).where(NationalOutboxRow.id == message_id).values(**values)
+        with map_db_errors():
+            await self._session.execute(statement, execution_options=_NO_SYNC)
+
+
+def _message(row: NationalOutboxRow) -> NationalMessage:
+    return NationalMessage(
+        petition_id=row.petition_id,
+        operation=row.operation,
+        message_id=row.message_id,
+        payload=json.loads(row.payload),
+        created_at=row.created_at,
+        id=row.id,
+        state=row.state,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+    )
