@@ -3,6 +3,11 @@
 Errors a port may raise (connectors map their library's exceptions to these):
 StoreError
 └── StoreConflict   a concurrent writer got there first (unique key, lost race); safe to re-read
+NationalError
+├── NationalRefused      the portal refused the message for good (a Client.* fault: schema,
+│                        unknown petition…): dead-letter it with the reason, never retry blindly
+└── NationalUnavailable  it may work later (network, timeout, HTTP 5xx, Server.* fault, a receipt
+                         that does not verify): retry with backoff
 """
 
 from __future__ import annotations
@@ -24,6 +29,28 @@ class StoreError(Exception):
 
 class StoreConflict(StoreError):
     code = "Server.Conflict"
+
+
+class NationalError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class NationalRefused(NationalError):
+    pass
+
+
+class NationalUnavailable(NationalError):
+    pass
+
+
+class NationalPort(Protocol):
+    """The national portal's NationalExchange, as the gateway calls it."""
+
+    async def send(self, message: NationalMessage) -> Receipt:
+        """Deliver one message (signed by the gateway); the portal's Receipt, or a NationalError."""
 
 
 class CaseRepository(Protocol):

@@ -1,0 +1,178 @@
+"""The reply service: a unit's claim, note, answer or transfer, checked against the case's state
+machine and committed with what it causes — the national portal's messages and, for a transfer,
+the new unit's queue message — in one transaction. Idempotent by the reply's message_id."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from gateway.domain.answer import Answer
+from gateway.domain.case import Case, Status
+from gateway.domain.exchange import Receipt
+from gateway.domain.national import answer_message, transfer_message
+from gateway.domain.petition import Petition
+from gateway.domain.reply import AnswerDraft, ReplyKind, UnitReply
+from gateway.domain.routing import RoutingTable, Unit
+from gateway.inbound import case_message
+from gateway.inbound.intake import new_id, utc_now
+from gateway.outbound.errors import InvalidReply, UnknownCase, UnknownUnit
+from gateway.ports import UnitOfWork, UnitOfWorkFactory
+
+
+class AnswerDocuments(Protocol):
+    """Makes the signed PDF letter of an answer (rendering it when the unit sent none)."""
+
+    async def signed_letter(
+        self, *, petition: Petition, unit: Unit, draft: AnswerDraft, answer_id: str, at: datetime
+    ) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    message_id: str
+    petition_id: str
+    status: str
+    duplicate: bool = False
+    answer_id: str | None = None
+
+
+@dataclass
+class Replies:
+    uow: UnitOfWorkFactory
+    routing: RoutingTable
+    documents: AnswerDocuments
+    on_commit: Callable[[], None] = lambda: None
+    clock: Callable[[], datetime] = utc_now
+    ids: Callable[[], str] = new_id
+
+    async def handle(self, reply: UnitReply) -> ReplyResult:
+        """Apply one reply. Raises UnknownCase, UnknownUnit, InvalidReply, or the domain's
+        InvalidTransition / WrongUnit; StoreConflict when another change to the case won a race."""
+        async with self.uow() as uow:
+            seen = await uow.receipts.find(reply.message_id)
+            case = await uow.cases.get(reply.petition_id)
+            petition = await uow.cases.petition(reply.petition_id) if case else None
+        if seen is not None:
+            return ReplyResult(reply.message_id, reply.petition_id, _status(case), duplicate=True)
+        if case is None or petition is None:
+            raise UnknownCase(f"PetitionId {reply.petition_id} is unknown")
+        unit = self._unit(reply.unit_code)
+        document: bytes | None = None
+        answer_id = None
+        if reply.kind is ReplyKind.ANSWER:
+            if reply.answer is None:
+                raise InvalidReply("an answer reply needs its content, signer and publish flag")
+            _check_can_answer(case, reply.unit_code)  # fail fast: a doomed answer renders no letter
+            answer_id = f"TL-{uuid.uuid4().hex[:12].upper()}"
+            document = await self.documents.signed_letter(
+                petition=petition, unit=unit, draft=reply.answer, answer_id=answer_id, at=reply.at
+            )
+        async with self.uow() as uow:
+            if await uow.receipts.find(reply.message_id) is not None:  # a copy won the race
+                return ReplyResult(reply.message_id, reply.petition_id, _status(case), duplicate=True)
+            fresh = await uow.cases.get(reply.petition_id, for_update=True)
+            if fresh is None:
+                raise UnknownCase(f"PetitionId {reply.petition_id} is unknown")
+            await self._apply(uow, fresh, petition, reply, answer_id, document)
+            await uow.cases.save(fresh)
+            await uow.receipts.remember(
+                Receipt(reply.message_id, self.ids(), accepted=True),
+                operation=f"reply:{reply.kind.value}",
+                petition_id=reply.petition_id,
+                at=self.clock(),
+            )
+            await uow.commit()
+        self.on_commit()
+        return ReplyResult(reply.message_id, reply.petition_id, fresh.status.value, False, answer_id)
+
+    async def _apply(
+        self,
+        uow: UnitOfWork,
+        case: Case,
+        petition: Petition,
+        reply: UnitReply,
+        answer_id: str | None,
+        document: bytes | None,
+    ) -> None:
+        now, unit = reply.at, reply.unit_code
+        match reply.kind:
+            case ReplyKind.CLAIM:
+                case.claim(unit, now)
+            case ReplyKind.NOTE:
+                case.note(unit, now, _required(reply.note, "a note needs its text"))
+            case ReplyKind.TRANSFER:
+                target = self._unit(_required(reply.to_unit, "a transfer needs to_unit"))
+                if target.code == unit:
+                    raise InvalidReply("a transfer must name another unit")
+                case.reassign(unit, target.code, now, reply.note or f"chuyển {target.name}")
+                await uow.outbox.add(
+                    case_message.build(
+                        type_=case_message.NEW,
+                        message_id=self.ids(),
+                        case=case,
+                        unit=target,
+                        at=self.clock(),
+                        petition=petition,
+                    )
+                )
+            case ReplyKind.TRANSFER_OUT:
+                reason = _required(reply.note, "a transfer out of the ministry needs its reason")
+                case.transfer_out(unit, now, reason)
+                # Inserted before save() adds the 07 status: the request goes out first.
+                await uow.national.add(
+                    transfer_message(case.petition_id, reason, reply.suggested_organ_id, now)
+                )
+            case ReplyKind.ANSWER:
+                draft = reply.answer
+                if draft is None or document is None or answer_id is None:
+                    raise InvalidReply("an answer reply needs its content")
+                if case.status is Status.ASSIGNED:
+                    case.claim(unit, now)  # answering a case is working on it
+                    await uow.cases.save(case)  # the portal hears 05 before the answer
+                answer = Answer(
+                    answer_id=answer_id,
+                    petition_id=case.petition_id,
+                    unit_code=unit,
+                    content=draft.content,
+                    answered_at=now,
+                    signer_name=draft.signer_name,
+                    signer_position=draft.signer_position,
+                    publish=draft.publish,
+                    document_name=f"{case.petition_id}-{answer_id}.pdf",
+                    document=document,
+                    document_sha256=hashlib.sha256(document).hexdigest(),
+                )
+                case.complete(unit, now)
+                await uow.answers.add(answer)
+                # Inserted before save() adds the 06: the answer reaches the portal before the 06.
+                await uow.national.add(answer_message(answer, now))
+
+    def _unit(self, code: str) -> Unit:
+        unit = self.routing.unit(code)
+        if unit is None:
+            raise UnknownUnit(f"unit {code} is not in config/")
+        return unit
+
+
+def _check_can_answer(case: Case, unit_code: str) -> None:
+    """The transaction's own rules, tried on a copy before the letter is rendered and signed."""
+    probe = Case(case.petition_id, case.unit_code, case.fingerprint, history=list(case.history))
+    at = case.history[-1].changed_at
+    if probe.status is Status.ASSIGNED:
+        probe.claim(unit_code, at)
+    probe.complete(unit_code, at)
+
+
+def _required(value: str | None, message: str) -> str:
+    if not value or not value.strip():
+        raise InvalidReply(message)
+    return value
+
+
+def _status(case: Case | None) -> str:
+    return case.status.value if case else ""
