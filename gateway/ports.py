@@ -17,8 +17,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from gateway.domain.case import Case
 from gateway.domain.answer import Answer
+from gateway.domain.case import Case
 from gateway.domain.exchange import CaseSummary, LogEntry, NationalMessage, OutboxMessage, Receipt
 from gateway.domain.petition import Feedback, Petition, PetitionUpdate
 
@@ -96,11 +96,13 @@ class NationalOutbox(Protocol):
     async def add(self, message: NationalMessage) -> None: ...
     async def due(self, now: datetime, limit: int) -> list[NationalMessage]:
         """Pending messages due now that are first in line for their petition (older ones delivered)."""
+
     async def mark_delivered(self, message_id: int, at: datetime) -> None: ...
     async def reschedule(self, message_id: int, next_attempt_at: datetime, error: str) -> None: ...
     async def mark_dead(self, message_id: int, reason: str, at: datetime) -> None: ...
     async def replay(self, message_id: int, at: datetime) -> bool:
         """A dead message back to pending, due now; False if it was not dead."""
+
     async def list(self, state: str, limit: int = 100) -> list[NationalMessage]: ...
     async def counts(self) -> dict[str, int]: ...
 

@@ -32,7 +32,9 @@ class SqlAnswerBook:
             await self._session.execute(insert(AnswerRow).values(row))
 
     async def get(self, petition_id: str, answer_id: str) -> Answer | None:
-        query = select(AnswerRow).where(AnswerRow.petition_id == petition_id, AnswerRow.answer_id == answer_id)
+        query = select(AnswerRow).where(
+            AnswerRow.petition_id == petition_id, AnswerRow.answer_id == answer_id
+        )
         with map_db_errors():
             row = (await self._session.execute(query)).scalar_one_or_none()
         return None if row is None else _answer(row)

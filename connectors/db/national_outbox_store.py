@@ -54,7 +54,9 @@ class SqlNationalOutbox:
         )
         query = (
             select(NationalOutboxRow)
-            .where(and_(NationalOutboxRow.state == PENDING, NationalOutboxRow.next_attempt_at <= now, ~blocked))
+            .where(
+                and_(NationalOutboxRow.state == PENDING, NationalOutboxRow.next_attempt_at <= now, ~blocked)
+            )
             .order_by(NationalOutboxRow.id)
             .limit(limit)
         )
@@ -70,7 +72,9 @@ class SqlNationalOutbox:
             update(NationalOutboxRow)
             .where(NationalOutboxRow.id == message_id, NationalOutboxRow.state == PENDING)
             .values(
-                attempts=NationalOutboxRow.attempts + 1, next_attempt_at=next_attempt_at, last_error=error[:2000]
+                attempts=NationalOutboxRow.attempts + 1,
+                next_attempt_at=next_attempt_at,
+                last_error=error[:2000],
             )
         )
         with map_db_errors():
@@ -96,7 +100,9 @@ class SqlNationalOutbox:
         return bool(getattr(result, "rowcount", 0))
 
     async def list(self, state: str, limit: int = 100) -> list[NationalMessage]:
-        query = select(NationalOutboxRow).where(NationalOutboxRow.state == state).order_by(NationalOutboxRow.id)
+        query = (
+            select(NationalOutboxRow).where(NationalOutboxRow.state == state).order_by(NationalOutboxRow.id)
+        )
         with map_db_errors():
             rows = (await self._session.execute(query.limit(limit))).scalars().all()
         return [_message(r) for r in rows]

@@ -113,9 +113,7 @@ class Case:
         """A unit's progress note: the status stays, the portal hears of it (a new Seq)."""
         self._require_holder(unit_code)
         if self.status not in (Status.ASSIGNED, Status.PROCESSING):
-            raise InvalidTransition(
-                f"case {self.petition_id} is {self.status.value}; a note needs 04 or 05"
-            )
+            raise InvalidTransition(f"case {self.petition_id} is {self.status.value}; a note needs 04 or 05")
         self._record(self.status, at, text)
 
     def accept_supplement(self) -> None:

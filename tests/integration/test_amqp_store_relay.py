@@ -10,10 +10,10 @@ import pytest
 
 from connectors.amqp.connection import connect
 from connectors.amqp.outbox_relay import OutboxRelay
-from connectors.amqp.outbox_source import StoreOutboxSource
 from connectors.amqp.topology import CASES_EXCHANGE, routing_key_for, unit_queue_name
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from gateway.domain.exchange import OutboxMessage
+from gateway.inbound.delivery import StoreOutboxSource
 from tests.support.amqp import AMQP_URL, WAIT, collect, declared_unit
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,9 @@ async def test_committed_rows_are_published_and_marked_sent(db_uow: SqlUnitOfWor
             await uow.commit()
 
         async with await connect(AMQP_URL, timeout=5) as connection:
-            relay = OutboxRelay(connection, StoreOutboxSource(db_uow), batch_size=500)
+            relay = OutboxRelay(
+                connection, StoreOutboxSource(db_uow, lambda: datetime.now(UTC)), batch_size=500
+            )
             assert await asyncio.wait_for(relay.run_once(), WAIT) == 300
             await relay.close()
 
