@@ -9,8 +9,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from gateway.domain.case import Case
-from gateway.domain.exchange import CaseSummary, LogEntry, OutboxMessage, Receipt
+from gateway.domain.answer import Answer
+from gateway.domain.case import Case, StatusChange
+from gateway.domain.exchange import CaseSummary, LogEntry, NationalMessage, OutboxMessage, Receipt
+from gateway.domain.national import status_message
 from gateway.domain.petition import Feedback, Petition, PetitionUpdate
 from gateway.ports import StoreConflict
 
@@ -26,6 +28,8 @@ class World:
     feedback: list[Feedback] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
     log: list[LogEntry] = field(default_factory=list)
+    national: list[NationalMessage] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
     commits: int = 0
 
@@ -40,6 +44,8 @@ class FakeUnitOfWork:
         self.updates = _Updates(self._staged)
         self.outbox = _Outbox(self._staged)
         self.message_log = _Log(self._staged)
+        self.national = FakeNationalOutbox(self._staged)
+        self.answers = _Answers(self._staged)
         self.tokens = _Tokens(self._staged)
 
     async def __aenter__(self) -> Self:
@@ -55,7 +61,19 @@ class FakeUnitOfWork:
         for message_id in self._staged.receipts.keys() - self._seen_at_start:
             if message_id in self.world.receipts:
                 raise StoreConflict(message_id)
-        for name in ("cases", "petitions", "receipts", "updates", "feedback", "outbox", "log", "tokens"):
+        names = (
+            "cases",
+            "petitions",
+            "receipts",
+            "updates",
+            "feedback",
+            "outbox",
+            "log",
+            "tokens",
+            "national",
+            "answers",
+        )
+        for name in names:
             setattr(self.world, name, getattr(self._staged, name))
         self.world.commits += 1
 
@@ -81,9 +99,20 @@ class _Cases:
             raise StoreConflict(case.petition_id)
         self.w.cases[case.petition_id] = replace(case, events=[])
         self.w.petitions[case.petition_id] = petition
+        self._feed(case.petition_id, case.history)
 
     async def save(self, case: Case) -> None:
+        stored = self.w.cases[case.petition_id].history
+        if stored != case.history[: len(stored)]:
+            raise StoreConflict(case.petition_id)
+        self._feed(case.petition_id, case.history[len(stored) :])
         self.w.cases[case.petition_id] = replace(case, history=list(case.history), events=[])
+
+    def _feed(self, petition_id: str, changes: list[StatusChange]) -> None:
+        """As the SQL store does: every stored status change queues its ReceiveStatus."""
+        for change in changes:
+            message = status_message(petition_id, change, change.changed_at)
+            self.w.national.append(replace(message, id=len(self.w.national) + 1))
 
     async def petition(self, petition_id: str) -> Petition | None:
         return self.w.petitions.get(petition_id)
@@ -144,6 +173,66 @@ class _Outbox:
 
     async def lag(self) -> tuple[int, datetime | None]:
         return len(self.w.outbox), (self.w.outbox[0].created_at if self.w.outbox else None)
+
+
+class FakeNationalOutbox:
+    def __init__(self, w: World) -> None:
+        self.w = w
+
+    async def add(self, message: NationalMessage) -> None:
+        self.w.national.append(replace(message, id=len(self.w.national) + 1))
+
+    async def due(self, now: datetime, limit: int) -> list[NationalMessage]:
+        heads: dict[str, NationalMessage] = {}
+        for m in self.w.national:
+            if m.state != "delivered" and m.petition_id not in heads:
+                heads[m.petition_id] = m
+        ready = [m for m in heads.values() if m.state == "pending" and (m.next_attempt_at or now) <= now]
+        return sorted(ready, key=lambda m: m.id or 0)[:limit]
+
+    def _set(self, message_id: int, **changes: object) -> None:
+        self.w.national = [replace(m, **changes) if m.id == message_id else m for m in self.w.national]  # type: ignore[arg-type]
+
+    async def mark_delivered(self, message_id: int, at: datetime) -> None:
+        self._set(message_id, state="delivered")
+
+    async def reschedule(self, message_id: int, next_attempt_at: datetime, error: str) -> None:
+        attempts = next(m.attempts for m in self.w.national if m.id == message_id)
+        self._set(message_id, next_attempt_at=next_attempt_at, last_error=error, attempts=attempts + 1)
+
+    async def mark_dead(self, message_id: int, reason: str, at: datetime) -> None:
+        self._set(message_id, state="dead", last_error=reason)
+
+    async def replay(self, message_id: int, at: datetime) -> bool:
+        if not any(m.id == message_id and m.state == "dead" for m in self.w.national):
+            return False
+        self._set(message_id, state="pending", next_attempt_at=at)
+        return True
+
+    async def list(self, state: str, limit: int = 100) -> list[NationalMessage]:
+        return [m for m in self.w.national if m.state == state][:limit]
+
+    async def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for m in self.w.national:
+            counts[m.state] = counts.get(m.state, 0) + 1
+        return counts
+
+
+class _Answers:
+    def __init__(self, w: World) -> None:
+        self.w = w
+
+    async def add(self, answer: Answer) -> None:
+        self.w.answers.append(answer)
+
+    async def get(self, petition_id: str, answer_id: str) -> Answer | None:
+        return next(
+            (a for a in self.w.answers if (a.petition_id, a.answer_id) == (petition_id, answer_id)), None
+        )
+
+    async def for_petition(self, petition_id: str) -> list[Answer]:
+        return [a for a in self.w.answers if a.petition_id == petition_id]
 
 
 class _Log:

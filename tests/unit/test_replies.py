@@ -1,0 +1,149 @@
+import pytest
+
+from gateway.domain.case import Status
+from gateway.domain.errors import InvalidTransition, WrongUnit
+from gateway.domain.petition import PetitionUpdate, UpdateAction
+from gateway.domain.reply import AnswerDraft, ReplyKind, UnitReply
+from gateway.inbound.intake import Intake
+from gateway.outbound.errors import InvalidReply, UnknownCase, UnknownUnit
+from gateway.outbound.replies import Replies
+from gateway.routing_config import load_config
+from tests.unit.fakes import FakeUnitOfWorkFactory
+from tests.unit.samples import WHEN, header, petition
+
+pytestmark = pytest.mark.unit
+
+PID = "PAKN-2026-000001"
+
+
+class LetterMaker:
+    """Stands in for rendering + PAdES signing (integration tests use the real ones)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def signed_letter(self, **_: object) -> bytes:
+        self.calls += 1
+        return b"%PDF-1.7 signed letter"
+
+
+async def setup() -> tuple[Replies, FakeUnitOfWorkFactory, LetterMaker]:
+    uow = FakeUnitOfWorkFactory()
+    routing = load_config().routing
+    await Intake(uow=uow, routing=routing, clock=lambda: WHEN).submit_petition(header(), petition())
+    async with uow() as u:  # the relay's confirm
+        case = await u.cases.get(PID)
+        assert case is not None
+        case.assign(WHEN)
+        await u.cases.save(case)
+        await u.commit()
+    letters = LetterMaker()
+    return Replies(uow=uow, routing=routing, documents=letters, clock=lambda: WHEN), uow, letters
+
+
+def reply(kind: ReplyKind, n: int = 1, unit: str = "VBHXH", **kw: object) -> UnitReply:
+    return UnitReply(f"00000000-0000-4000-8000-{n:012d}", kind, PID, unit, WHEN, **kw)  # type: ignore[arg-type]
+
+
+DRAFT = AnswerDraft("Bộ trả lời như sau: …", "Nguyễn Văn An", "Vụ trưởng", publish=True)
+
+
+def national_ops(uow: FakeUnitOfWorkFactory) -> list[str]:
+    return [
+        f"{m.operation}:{m.payload.get('StatusCode', '')}" for m in uow.world.national if m.petition_id == PID
+    ]
+
+
+async def test_claim_then_answer_sends_05_answer_06_in_that_order() -> None:
+    replies, uow, letters = await setup()
+    assert (await replies.handle(reply(ReplyKind.CLAIM))).status == "05"
+    result = await replies.handle(reply(ReplyKind.ANSWER, 2, answer=DRAFT))
+    assert result.status == "06" and result.answer_id
+    assert letters.calls == 1
+    assert national_ops(uow) == [
+        "ReceiveStatus:01",
+        "ReceiveStatus:03",
+        "ReceiveStatus:04",
+        "ReceiveStatus:05",
+        "ReceiveAnswer:",
+        "ReceiveStatus:06",
+    ]
+    seqs = [m.payload["Seq"] for m in uow.world.national if m.operation == "ReceiveStatus"]
+    assert seqs == [1, 2, 3, 4, 5]
+    [answer] = uow.world.answers
+    assert answer.signer_name == "Nguyễn Văn An" and answer.document.startswith(b"%PDF")
+
+
+async def test_answer_without_claim_claims_first() -> None:
+    replies, uow, _ = await setup()
+    await replies.handle(reply(ReplyKind.ANSWER, answer=DRAFT))
+    assert national_ops(uow)[3:] == ["ReceiveStatus:05", "ReceiveAnswer:", "ReceiveStatus:06"]
+
+
+async def test_same_reply_twice_is_applied_once() -> None:
+    replies, uow, _ = await setup()
+    await replies.handle(reply(ReplyKind.CLAIM))
+    again = await replies.handle(reply(ReplyKind.CLAIM))
+    assert again.duplicate and again.status == "05"
+    assert len(national_ops(uow)) == 4
+
+
+async def test_answer_to_a_withdrawn_case_is_refused_before_any_letter_is_made() -> None:
+    replies, uow, letters = await setup()
+    intake = Intake(uow=uow, routing=load_config().routing, clock=lambda: WHEN)
+    update = PetitionUpdate(PID, UpdateAction.WITHDRAW, "Tôi rút đơn", WHEN)
+    await intake.submit_update(header("0b6f3a52-1c1e-4a53-9d43-3b1a4c1f0e99"), update)
+    with pytest.raises(InvalidTransition):
+        await replies.handle(reply(ReplyKind.ANSWER, answer=DRAFT))
+    assert letters.calls == 0 and uow.world.answers == []
+
+
+async def test_claim_by_the_wrong_unit_is_refused() -> None:
+    replies, uow, _ = await setup()
+    with pytest.raises(WrongUnit):
+        await replies.handle(reply(ReplyKind.CLAIM, unit="CVL"))
+    assert uow.world.cases[PID].status is Status.ASSIGNED
+
+
+async def test_transfer_inside_the_ministry_requeues_for_the_new_unit() -> None:
+    replies, uow, _ = await setup()
+    result = await replies.handle(reply(ReplyKind.TRANSFER, to_unit="CVL", note="thuộc lĩnh vực việc làm"))
+    assert result.status == "04" and uow.world.cases[PID].unit_code == "CVL"
+    assert uow.world.outbox[-1].routing_key == "unit.CVL.case.new"
+    assert national_ops(uow)[-1] == "ReceiveStatus:04"
+    with pytest.raises(WrongUnit):  # the old unit no longer holds it
+        await replies.handle(reply(ReplyKind.CLAIM, 2))
+
+
+async def test_transfer_out_sends_the_request_then_07() -> None:
+    replies, uow, _ = await setup()
+    out = reply(ReplyKind.TRANSFER_OUT, note="Thuộc thẩm quyền Bộ Nội vụ", suggested_organ_id="000.00.00.G09")
+    assert (await replies.handle(out)).status == "07"
+    assert national_ops(uow)[-2:] == ["RequestTransfer:", "ReceiveStatus:07"]
+    transfer = uow.world.national[-2].payload
+    assert transfer == {
+        "PetitionId": PID,
+        "Reason": "Thuộc thẩm quyền Bộ Nội vụ",
+        "SuggestedOrganId": "000.00.00.G09",
+    }
+
+
+async def test_note_keeps_the_status_and_tells_the_portal() -> None:
+    replies, uow, _ = await setup()
+    await replies.handle(reply(ReplyKind.NOTE, note="Đang xác minh với Bảo hiểm xã hội tỉnh"))
+    last = uow.world.national[-1].payload
+    assert last["StatusCode"] == "04" and "xác minh" in last["Description"] and last["Seq"] == 4
+
+
+async def test_bad_replies() -> None:
+    replies, _, _ = await setup()
+    with pytest.raises(UnknownCase):
+        await replies.handle(
+            UnitReply("00000000-0000-4000-8000-000000000009", ReplyKind.CLAIM, "X", "VBHXH", WHEN)
+        )
+    with pytest.raises(UnknownUnit):
+        await replies.handle(reply(ReplyKind.TRANSFER, to_unit="KHONG_CO"))
+    with pytest.raises(InvalidReply):
+        await replies.handle(reply(ReplyKind.NOTE, note="  "))
+    with pytest.raises(InvalidReply):
+        await replies.handle(reply(ReplyKind.ANSWER))
