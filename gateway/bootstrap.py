@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from lxml import etree
@@ -46,7 +47,7 @@ def ensure_dev_pki(settings: Settings) -> None:
     """On embedded defaults the gateway makes its own development PKI; production never does."""
     if settings.environment == "production":
         return
-    if settings.signing_cert or settings.signing_key or settings.trust_store:
+    if settings.signing_cert or settings.signing_key or settings.signing_pkcs12 or settings.trust_store:
         return
     if not (settings.pki_dir / "ministry.pem").exists():
         log.warning("no keys in %s: creating a DEVELOPMENT PKI (not for production)", settings.pki_dir)
@@ -55,16 +56,26 @@ def ensure_dev_pki(settings: Settings) -> None:
         )
 
 
-def load_signer(settings: Settings) -> signing.SigningKey:
+def load_signer(settings: Settings, now: datetime | None = None) -> signing.SigningKey:
+    """The gateway's signing key, loaded once. Refused: an expired certificate, a key that does not
+    match it. A hardware token (PKCS#11) would plug in here: pyhanko.sign.pkcs11 for PDFs and a
+    signxml key object backed by the token for XML — `signing` keeps that behind its narrow API."""
     try:
-        key = signing.load_pem_key(settings.cert_path, settings.key_path)
+        password = settings.key_password()
+        if settings.signing_pkcs12 is not None:
+            key = signing.load_pkcs12(settings.signing_pkcs12, password)
+        else:
+            key = signing.load_pem_key(settings.cert_path, settings.key_path, password)
+    except OSError as exc:
+        raise StartupError(f"signing key password file: {exc}") from exc
     except signing.SigningError as exc:
         raise StartupError(f"signing key: {exc}") from exc
-    days = signing.certificate_days_left(key.certificate)
+    source = settings.signing_pkcs12 or settings.cert_path
+    days = signing.certificate_days_left(key.certificate, now)
     if days < 0:
-        raise StartupError(f"signing certificate {settings.cert_path} expired {-days:.0f} days ago")
+        raise StartupError(f"signing certificate {source} expired {-days:.0f} days ago")
     if days < EXPIRY_WARNING_DAYS:
-        log.warning("signing certificate %s expires in %.0f days", settings.cert_path, days)
+        log.warning("signing certificate %s expires in %.0f days: renew it now", source, days)
     return key
 
 

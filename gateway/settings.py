@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,15 @@ class Settings(BaseSettings):
         None, description="Gateway certificate (PEM); default PKI_DIR/ministry.pem"
     )
     signing_key: Path | None = Field(None, description="Gateway key (PEM); default PKI_DIR/ministry.key")
+    signing_pkcs12: Path | None = Field(
+        None, description="Gateway key and certificate as PKCS#12 (.p12/.pfx), instead of the PEM pair"
+    )
+    signing_key_password: SecretStr | None = Field(
+        None, description="Password of the signing key (PEM or PKCS#12); prefer the _FILE form"
+    )
+    signing_key_password_file: Path | None = Field(
+        None, description="File holding the signing key's password (e.g. a mounted secret)"
+    )
     trust_store: list[Path] = Field(
         default_factory=list, description="CA certificates (PEM) trusted for inbound signatures"
     )
@@ -66,6 +75,14 @@ class Settings(BaseSettings):
     @property
     def key_path(self) -> Path:
         return self.signing_key or self.pki_dir / "ministry.key"
+
+    def key_password(self) -> bytes | None:
+        if self.signing_key_password_file is not None:
+            # A trailing newline is how editors and `echo` end files; it is never part of a password.
+            return self.signing_key_password_file.read_bytes().rstrip(b"\r\n")
+        if self.signing_key_password is not None:
+            return self.signing_key_password.get_secret_value().encode("utf-8")
+        return None
 
     @property
     def trust_paths(self) -> list[Path]:
