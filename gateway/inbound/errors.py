@@ -2,7 +2,8 @@
 
 IntakeError
 ├── PetitionExists    same PetitionId, different content (changes travel as SubmitPetitionUpdate)
-└── UnknownPetition   an update, feedback or query for a petition the ministry never received
+├── UnknownPetition   an update, feedback or query for a petition the ministry never received
+└── UnknownAnswer     feedback on an answer the ministry never gave
 (Domain errors — InvalidTransition, WrongUnit — pass through with their own codes.)
 """
 
@@ -21,3 +22,7 @@ class PetitionExists(IntakeError):
 
 class UnknownPetition(IntakeError):
     code = "UnknownPetition"
+
+
+class UnknownAnswer(IntakeError):
+    code = "UnknownAnswer"

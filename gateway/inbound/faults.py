@@ -54,6 +54,7 @@ CATALOGUE: dict[str, FaultText] = {
         "PetitionId already exists with different content; send SubmitPetitionUpdate",
     ),
     "Client.UnknownPetition": FaultText("Không tìm thấy phản ánh kiến nghị", "Petition not found"),
+    "Client.UnknownAnswer": FaultText("Không tìm thấy văn bản trả lời", "Answer not found"),
     "Client.InvalidTransition": FaultText(
         "Thao tác không phù hợp với trạng thái hiện tại của hồ sơ",
         "Action does not fit the case's current status",

@@ -13,7 +13,7 @@ from gateway.domain.exchange import Receipt
 from gateway.domain.petition import Feedback, Header, Petition, PetitionUpdate, UpdateAction
 from gateway.domain.routing import RoutingTable, Unit
 from gateway.inbound import case_message
-from gateway.inbound.errors import PetitionExists, UnknownPetition
+from gateway.inbound.errors import PetitionExists, UnknownAnswer, UnknownPetition
 from gateway.ports import StoreConflict, UnitOfWork, UnitOfWorkFactory
 
 Work = Callable[[UnitOfWork, Receipt], Awaitable[Receipt]]
@@ -91,6 +91,8 @@ class Intake:
     async def submit_feedback(self, header: Header, feedback: Feedback) -> Receipt:
         async def work(uow: UnitOfWork, receipt: Receipt) -> Receipt:
             case = await self._case(uow, feedback.petition_id)
+            if await uow.answers.get(feedback.petition_id, feedback.answer_id) is None:
+                raise UnknownAnswer(f"petition {feedback.petition_id} has no answer {feedback.answer_id}")
             now = self.clock()
             await uow.updates.add_feedback(feedback, message_id=header.message_id)
             await uow.outbox.add(

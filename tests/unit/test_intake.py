@@ -4,10 +4,11 @@ from dataclasses import replace
 
 import pytest
 
+from gateway.domain.answer import Answer
 from gateway.domain.case import Status
 from gateway.domain.errors import InvalidTransition
 from gateway.domain.petition import Feedback, Kind, PetitionUpdate, SenderType, UpdateAction
-from gateway.inbound.errors import PetitionExists, UnknownPetition
+from gateway.inbound.errors import PetitionExists, UnknownAnswer, UnknownPetition
 from gateway.inbound.intake import Intake
 from gateway.routing_config import load_config
 from tests.unit.fakes import FakeUnitOfWorkFactory
@@ -108,10 +109,26 @@ async def test_update_or_feedback_for_unknown_petition_is_refused() -> None:
     assert uow.world.commits == 0
 
 
-async def test_feedback_is_stored_and_forwarded() -> None:
+async def test_feedback_is_stored_against_the_answer_and_forwarded() -> None:
     intake, uow, _ = make_intake()
     await intake.submit_petition(header(), petition())
     fb = Feedback("PAKN-2026-000001", "ANS-1", 4, WHEN, "Cảm ơn Bộ đã trả lời")
+    with pytest.raises(UnknownAnswer):  # no such answer yet
+        await intake.submit_feedback(header("0b6f3a52-1c1e-4a53-9d43-3b1a4c1f0e08"), fb)
+    uow.world.answers.append(
+        Answer(
+            "ANS-1",
+            "PAKN-2026-000001",
+            "VBHXH",
+            "Trả lời",
+            WHEN,
+            "Nguyễn Văn An",
+            "Vụ trưởng",
+            True,
+            "a.pdf",
+            b"%PDF",
+        )
+    )
     await intake.submit_feedback(header("0b6f3a52-1c1e-4a53-9d43-3b1a4c1f0e07"), fb)
     assert uow.world.feedback == [fb]
     assert json.loads(uow.world.outbox[-1].body)["feedback"]["rating"] == 4
