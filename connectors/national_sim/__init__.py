@@ -10,6 +10,11 @@ the ``signing`` component), so a misreading of the contract on one side is not c
   signed ``SubmitPetition`` & co., and a concurrent push of generated petitions with a report.
 - ``server``: the portal as a server, ``NationalExchange`` at ``POST /soap/national``
   (``create_sim_app``), which checks schema and signature, records every message and notes what the
-  gateway's guarantees forbid: statuses out of ``Seq`` order, an answer before status 04.
-- ``signing_plugin`` / ``soap_client``: how a zeep client signs requests and is built safely.
+  gateway's guarantees forbid: statuses out of ``Seq`` order, an answer before status 04; it keeps
+  answer letters (``/sim/answers``).
+- ``failure_modes``: ``SimFaults``, what the simulator can be told to do wrong (down, slow, Faults)
+  for outage tests and demos, from Python or over ``/sim/control``.
+
+Clients sign with ``connectors.soap_signing`` (``SigningPlugin``, ``build_client``,
+``build_signed_client``), shared with the gateway so both sides of a test sign alike.
 """

@@ -17,7 +17,7 @@ import zeep
 from lxml import etree
 
 import schemas
-from connectors.national_sim.soap_client import hardened_settings
+from connectors.soap_signing import hardened_settings
 
 __all__ = ["PLACEHOLDER_ADDRESS", "SERVICE_PATH", "NationalContract"]
 

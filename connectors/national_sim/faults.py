@@ -2,6 +2,9 @@
 
 The codes are the contract's (DESIGN §2), the same the gateway uses, written out here again because
 the simulator plays the other side of the wire and shares no code with the gateway.
+`Client.*` faults are permanent (the same message will be refused again), `Server.*` ones transient.
+Some codes are only ever sent by a failure mode (`failure_modes.SimFaults`): `Server.Unavailable`,
+`Client.UnknownPetition` (the simulator keeps no petition register to check against).
 """
 
 from __future__ import annotations
@@ -49,6 +52,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Answer document does not match its declared Sha256",
     ),
     "Client.InvalidCursor": ("Con trỏ phân trang không hợp lệ", "Paging cursor is invalid"),
+    "Client.UnknownPetition": (
+        "Không tìm thấy phản ánh kiến nghị trên Cổng quốc gia",
+        "Petition not found on the national portal",
+    ),
+    "Server.Unavailable": (
+        "Cổng quốc gia tạm thời không phục vụ được, vui lòng gửi lại sau",
+        "National portal temporarily unavailable; retry later",
+    ),
     "Server.Internal": (
         "Lỗi hệ thống của Cổng quốc gia (mô phỏng)",
         "National portal (simulator) internal error",

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import signing
-from connectors.national_sim.signing_plugin import ResponseRecord, SigningPlugin
-from connectors.national_sim.soap_client import build_client
 from connectors.national_sim.vn_time import now
+from connectors.soap_signing import ResponseRecord, SigningPlugin, build_client
 
 __all__ = ["GOVERNMENT_OFFICE", "MOLISA", "MinistryClient", "Receipt", "message_header"]
 

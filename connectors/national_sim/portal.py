@@ -1,9 +1,11 @@
 """What the national portal does with one message from a ministry, start to finish.
 
 Order: size → hardened parse → one Body child → XSD on the detached element → signature (trust
-store) → From/To and signer checks → the operation → record → Receipt (signed if the portal has a
-key). Only the element the verifier returns is read, so content slipped beside the signature is
-never used. Every message is recorded, refused ones too, with the verdict reached so far.
+store) → From/To and signer checks → a Fault injected by a failure mode (`failure_modes.SimFaults`)
+→ the operation → record → Receipt (signed if the portal has a key). Only the element the verifier
+returns is read, so content slipped beside the signature is never used. Every message is recorded,
+refused ones too, with the verdict reached so far; the server records the calls its own failure
+modes (`down`, `slow`) turn away through `record_refusal`.
 
 Synchronous and thread-safe: the server runs it in a worker thread (signature checks are CPU-bound).
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ import schemas
 import signing
 from connectors.national_sim import wire
 from connectors.national_sim.contract import REQUESTS, NationalContract
+from connectors.national_sim.failure_modes import SimFaults
 from connectors.national_sim.faults import CATALOGUE, SimFault, fault_envelope
-from connectors.national_sim.recorder import Received, SimRecorder
+from connectors.national_sim.recorder import AnswerDocument, Received, SimRecorder
 from connectors.national_sim.vn_time import VN_TZ
 
 __all__ = ["NationalPortal", "PortalPolicy"]
@@ -36,6 +38,12 @@ log = logging.getLogger(__name__)
 NS = schemas.NAMESPACE
 _SIGNATURE = f"{{{schemas.DSIG_NAMESPACE}}}Signature"
 DEFAULT_PAGE = 100
+PETITION_ID_PATHS = {
+    "ReceiveStatus": "p:Status/p:PetitionId",
+    "ReceiveAnswer": "p:Answer/p:PetitionId",
+    "RequestTransfer": "p:Transfer/p:PetitionId",
+}
+"""Where each operation's request names its petition (ListPetitions names none)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class _Trace:
     status_code: str | None = None
     sender: str | None = None
     verdict: str = "not-checked"
+    injected: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,10 @@ class NationalPortal:
         recorder: SimRecorder,
         trust: signing.TrustStore | None,
         signer: signing.SigningKey | None,
+        faults: SimFaults | None = None,
     ) -> None:
         self._policy = policy
+        self._faults = faults if faults is not None else SimFaults()
         self._contract = contract
         self._recorder = recorder
         self._trust = trust
@@ -96,6 +107,11 @@ class NationalPortal:
             if oversized:
                 raise SimFault("Client.TooLarge", f"body > limit {self._policy.max_body_bytes} bytes")
             request = self._check(raw, trace)
+            _describe(request.content, trace)
+            injected = self._faults.take_fault(trace.petition_id)
+            if injected is not None:  # before the operation: nothing is stored
+                trace.injected = injected.mode
+                raise SimFault(injected.code)
             element, outcome = self._operations[trace.operation](request, trace)
             body = wire.envelope(signing.sign_xml(element, self._signer) if self._signer else element)
         except SimFault as fault:
@@ -107,6 +123,33 @@ class NationalPortal:
             return 500, fault_envelope(SimFault("Server.Internal"))
         self._record(raw, trace, outcome, at)
         return 200, body
+
+    def record_refusal(self, raw: bytes, *, outcome: str, oversized: bool = False) -> None:
+        """Record a call a failure mode of the server turned away unhandled (`outcome` "down"/"slow").
+
+        The message is not checked, only parsed with the usual limits to note what it claims to be
+        (operation, MessageId, PetitionId, Seq) so that attempts can be counted per petition.
+        """
+        at = datetime.now(VN_TZ)
+        trace = _Trace(injected=outcome)
+        if not oversized:
+            self._peek(raw, trace)
+        self._record(raw, trace, outcome, at)
+
+    def _peek(self, raw: bytes, trace: _Trace) -> None:
+        policy = self._policy
+        try:
+            soap = wire.parse_untrusted(raw, max_bytes=policy.max_body_bytes, max_depth=policy.max_depth)
+            element = wire.request_element(soap)
+        except SimFault:
+            return
+        operation = REQUESTS.get(etree.QName(element).localname)
+        if operation is None:
+            return
+        trace.operation = operation.name
+        trace.message_id = _text(element, "p:Header/p:MessageId")
+        trace.sender = _text(element, "p:Header/p:From")
+        _describe(element, trace)
 
     # ------------------------------------------------------------------ checks shared by every operation
 
@@ -122,6 +165,7 @@ class NationalPortal:
         detached = etree.fromstring(detached_bytes, parser=wire.hardened_parser())
         trace.message_id = _text(detached, "p:Header/p:MessageId")  # as claimed, until verified
         trace.sender = _text(detached, "p:Header/p:From")
+        _describe(detached, trace)
         errors = self._contract.schema_errors(detached)
         if errors:
             raise SimFault("Client.SchemaInvalid", "; ".join(errors)[:400])
@@ -166,9 +210,8 @@ class NationalPortal:
         trace.petition_id = _required(status, "p:Status/p:PetitionId")
         trace.seq = int(_required(status, "p:Status/p:Seq"))
         trace.status_code = _required(status, "p:Status/p:StatusCode")
-        new, receipt_id = self._recorder.accept_message(request.message_id)
-        replay = not new or self._recorder.note_status(
-            trace.petition_id, trace.seq, trace.status_code, request.message_id
+        receipt_id, replay = self._recorder.deliver_status(
+            request.message_id, trace.petition_id, trace.seq, trace.status_code
         )
         return _receipt(
             request.message_id, receipt_id, duplicate=replay
@@ -176,11 +219,20 @@ class NationalPortal:
 
     def _receive_answer(self, request: _Request, trace: _Trace) -> tuple[etree._Element, str]:
         answer = request.content
-        trace.petition_id = _required(answer, "p:Answer/p:PetitionId")
+        trace.petition_id = petition_id = _required(answer, "p:Answer/p:PetitionId")
         answer_id = _required(answer, "p:Answer/p:AnswerId")
-        _check_document(answer)
-        new, receipt_id = self._recorder.accept_message(request.message_id)
-        replay = not new or self._recorder.note_answer(trace.petition_id, answer_id)
+        document = _answer_document(answer)
+        if not document.sha256_ok:  # the citizen would get another letter than the one declared
+            self._recorder.refuse_answer(
+                request.message_id, petition_id, answer_id, document, verdict=trace.verdict
+            )
+            raise SimFault(
+                "Client.DocumentMismatch",
+                f"declared {document.declared_sha256}, the bytes hash to {document.sha256}",
+            )
+        receipt_id, replay = self._recorder.deliver_answer(
+            request.message_id, petition_id, answer_id, document, verdict=trace.verdict
+        )
         return _receipt(
             request.message_id, receipt_id, duplicate=replay
         ), "duplicate" if replay else "accepted"
@@ -188,10 +240,12 @@ class NationalPortal:
     def _request_transfer(self, request: _Request, trace: _Trace) -> tuple[etree._Element, str]:
         transfer = request.content
         trace.petition_id = _required(transfer, "p:Transfer/p:PetitionId")
-        new, receipt_id = self._recorder.accept_message(request.message_id)
-        if new:
-            self._recorder.note_transfer(trace.petition_id, _required(transfer, "p:Transfer/p:Reason"))
-        return _receipt(request.message_id, receipt_id, duplicate=not new), "accepted" if new else "duplicate"
+        receipt_id, replay = self._recorder.deliver_transfer(
+            request.message_id, trace.petition_id, _required(transfer, "p:Transfer/p:Reason")
+        )
+        return _receipt(
+            request.message_id, receipt_id, duplicate=replay
+        ), "duplicate" if replay else "accepted"
 
     def _list_petitions(self, request: _Request, trace: _Trace) -> tuple[etree._Element, str]:
         query = request.content
@@ -223,6 +277,7 @@ class NationalPortal:
                 outcome=outcome,
                 sender=trace.sender,
                 status_code=trace.status_code,
+                injected=trace.injected,
             )
         )
 
@@ -235,16 +290,34 @@ def _receipt(message_id: str, receipt_id: str, *, duplicate: bool) -> etree._Ele
     return receipt
 
 
-def _check_document(answer: etree._Element) -> None:
-    """The answer letter's bytes must match its declared Sha256, or the citizen gets another letter."""
+def _answer_document(answer: etree._Element) -> AnswerDocument:
+    """The answer letter's bytes as decoded, with what it declares; `sha256_ok` tells if they agree."""
     declared = _required(answer, "p:Answer/p:Document/p:Sha256").lower()
     try:
         data = base64.b64decode(_text(answer, "p:Answer/p:Document/p:Data") or "", validate=False)
     except binascii.Error as exc:
         raise SimFault("Client.DocumentMismatch", "Data is not base64") from exc
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != declared:
-        raise SimFault("Client.DocumentMismatch", f"declared {declared}, the bytes hash to {actual}")
+    file_name = _text(answer, "p:Answer/p:Document/p:FileName") or ""
+    return AnswerDocument(file_name=file_name, declared_sha256=declared, pdf=data)
+
+
+def _describe(content: etree._Element, trace: _Trace) -> None:
+    """Note which petition (and for a status, which Seq and code) a request element is about.
+
+    Called on what a message claims before its signature is checked, then on what was verified; it
+    never raises, since an unchecked message may hold anything.
+    """
+    path = PETITION_ID_PATHS.get(trace.operation)
+    if path is None:
+        return
+    trace.petition_id = _text(content, path)
+    if trace.operation == "ReceiveStatus":
+        seq = _text(content, "p:Status/p:Seq")
+        try:
+            trace.seq = int(seq) if seq is not None else None
+        except ValueError:
+            trace.seq = None
+        trace.status_code = _text(content, "p:Status/p:StatusCode")
 
 
 def _cursor_offset(cursor: str | None) -> int:

@@ -24,8 +24,8 @@ from connectors.national_sim.generator import (
     generate_petitions,
 )
 from connectors.national_sim.ministry_client import message_header
-from connectors.national_sim.soap_client import build_client
 from connectors.national_sim.vn_time import VN_TZ
+from connectors.soap_signing import build_client
 
 pytestmark = pytest.mark.integration
 

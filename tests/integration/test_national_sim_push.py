@@ -29,8 +29,8 @@ from connectors.national_sim.generator import generate_petitions
 from connectors.national_sim.ministry_client import GOVERNMENT_OFFICE, MOLISA, MinistryClient
 from connectors.national_sim.push import PushResult, push, wsdl_url_of
 from connectors.national_sim.recorder import SimRecorder
-from connectors.national_sim.soap_client import ForeignImportRefused, build_client
 from connectors.national_sim.vn_time import VN_TZ
+from connectors.soap_signing import ForeignImportRefused, build_client
 from signing.pki import DevPki, init_dev_pki
 from tests.support.live_server import serve_in_thread
 

@@ -27,9 +27,8 @@ from connectors.national_sim.generator import generate_petitions
 from connectors.national_sim.ministry_client import GOVERNMENT_OFFICE, MOLISA, message_header
 from connectors.national_sim.recorder import OrderViolation, Received, SimRecorder
 from connectors.national_sim.server import create_sim_app
-from connectors.national_sim.signing_plugin import ResponseRecord, SigningPlugin
-from connectors.national_sim.soap_client import build_client
 from connectors.national_sim.vn_time import VN_TZ
+from connectors.soap_signing import ResponseRecord, SigningPlugin, build_client
 from signing.pki import DevPki, init_dev_pki
 from tests.support.live_server import serve_in_thread
 
