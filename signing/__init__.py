@@ -1,4 +1,4 @@
-"""Signing: XML-DSig for the national contract, key loading, trust stores and a development PKI.
+"""Signing: XML-DSig for the national contract, PAdES for answer PDFs, keys, trust stores, a dev PKI.
 
 A component of its own with a narrow API; it imports nothing from ``gateway`` or ``connectors``.
 Errors are documented in :mod:`signing.errors`.
@@ -8,10 +8,12 @@ from signing.errors import (
     CertificateExpired,
     CertificateUntrusted,
     KeyLoadError,
+    PdfSigningError,
     SignatureInvalid,
     SignatureMissing,
     SigningError,
 )
+from signing.font_files import font_path
 from signing.keys import (
     SigningKey,
     TrustStore,
@@ -20,6 +22,8 @@ from signing.keys import (
     load_pkcs12,
     organisation_id,
 )
+from signing.pdf_sign import async_sign_pdf, iso_vietnam, sign_pdf
+from signing.pdf_verify import PdfSignatureReport, PdfVerdict, async_verify_pdf, verify_pdf
 from signing.pki import init_dev_pki
 from signing.xml_dsig import VerifiedXml, sign_xml, verify_xml
 
@@ -27,17 +31,26 @@ __all__ = [
     "CertificateExpired",
     "CertificateUntrusted",
     "KeyLoadError",
+    "PdfSignatureReport",
+    "PdfSigningError",
+    "PdfVerdict",
     "SignatureInvalid",
     "SignatureMissing",
     "SigningError",
     "SigningKey",
     "TrustStore",
     "VerifiedXml",
+    "async_sign_pdf",
+    "async_verify_pdf",
     "certificate_days_left",
+    "font_path",
     "init_dev_pki",
+    "iso_vietnam",
     "load_pem_key",
     "load_pkcs12",
     "organisation_id",
+    "sign_pdf",
     "sign_xml",
+    "verify_pdf",
     "verify_xml",
 ]

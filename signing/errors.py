@@ -15,11 +15,19 @@
     │                                                      than URI="", DTD or entities, not well-formed
     ├── CertificateUntrusted     code "CertificateUntrusted" - the signer's chain does not reach the
     │                                                          trust store
-    └── CertificateExpired       code "CertificateExpired"   - the signer certificate is not valid at the
-                                                              verification time (expired or not yet valid)
+    ├── CertificateExpired       code "CertificateExpired"   - the signer certificate is not valid at the
+    │                                                         verification time (expired or not yet valid);
+    │                                                         sign_pdf raises it too, at the signing time
+    └── PdfSigningError          code "PdfSigningError"  - a PDF cannot be signed: unreadable or encrypted
+                                                          PDF, page or box out of range, unusable seal
+                                                          image, the timestamp authority failed, or
+                                                          pyHanko refused for another reason
+
+verify_pdf reports bad PDF signatures in its verdict rather than raising; it raises SignatureInvalid
+only when the file is not a readable PDF at all.
 
 Callers map ``code`` to a SOAP fault code or an HTTP error; the codes never change.
-signxml, lxml and cryptography exceptions are translated here at the edge (``raise … from exc``),
+signxml, lxml, pyHanko and cryptography exceptions are translated here at the edge (``raise … from exc``),
 so nothing outside ``signing`` needs to know those libraries.
 """
 
@@ -31,6 +39,7 @@ __all__ = [
     "CertificateExpired",
     "CertificateUntrusted",
     "KeyLoadError",
+    "PdfSigningError",
     "SignatureInvalid",
     "SignatureMissing",
     "SigningError",
@@ -71,3 +80,9 @@ class CertificateExpired(SigningError):
     """The signer's certificate is expired or not yet valid at the verification time."""
 
     code: ClassVar[str] = "CertificateExpired"
+
+
+class PdfSigningError(SigningError):
+    """A PDF could not be signed (bad input PDF, bad placement, seal image, timestamp authority, pyHanko)."""
+
+    code: ClassVar[str] = "PdfSigningError"
