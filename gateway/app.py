@@ -12,9 +12,13 @@ from connectors.db.migrate import upgrade
 from gateway.bootstrap import Runtime, build_runtime
 from gateway.broker_link import BrokerLink
 from gateway.inbound.soap_route import soap_router
+from gateway.outbound.answer_documents import SignedLetters
+from gateway.outbound.replies import Replies
+from gateway.outbound.reply_intake import ReplyIntake
 from gateway.settings import Settings
 from gateway.units.cases_api import cases_router
 from gateway.units.problems import Problem, problem_handler
+from gateway.units.replies_api import replies_router
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +27,19 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     """Built synchronously so that configuration and key errors stop the start, before binding."""
     settings.warn_if_unsafe()
     rt = runtime or build_runtime(settings)
-    link = BrokerLink(settings=settings, routing=rt.config.routing, source=rt.outbox_source)
+    # --- WIRING (unit replies), minimal and temporary: Replies (and its SignedLetters, with the
+    # TSA URL and seal image from settings) belong in bootstrap's Runtime ---
+    replies = Replies(
+        uow=rt.uow, routing=rt.config.routing, documents=SignedLetters(rt.config.ministry, rt.signer)
+    )
+    link = BrokerLink(
+        settings=settings,
+        routing=rt.config.routing,
+        source=rt.outbox_source,
+        reply_handler=ReplyIntake(replies),
+    )
     rt.intake.on_commit = link.wake
+    replies.on_commit = link.wake  # a transfer's case message for the new unit goes out at once
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,6 +62,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.add_exception_handler(Problem, problem_handler)
     app.include_router(soap_router(rt.endpoint, rt.contract, settings.max_body_bytes))
     app.include_router(cases_router(rt.uow, rt.config.routing))
+    app.include_router(replies_router(rt.uow, rt.config.routing, replies))  # WIRING (unit replies)
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:

@@ -13,6 +13,7 @@ from aio_pika.abc import AbstractRobustConnection
 from connectors.amqp.connection import connect
 from connectors.amqp.errors import AmqpError
 from connectors.amqp.outbox_relay import OutboxRelay, OutboxSource
+from connectors.amqp.reply_consumer import ReplyConsumer, ReplyHandler
 from connectors.amqp.topology import declare_topology
 from gateway.domain.routing import RoutingTable
 from gateway.settings import Settings
@@ -24,10 +25,18 @@ MAX_RECONNECT_DELAY = 30.0
 
 
 class BrokerLink:
-    def __init__(self, *, settings: Settings, routing: RoutingTable, source: OutboxSource) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        routing: RoutingTable,
+        source: OutboxSource,
+        reply_handler: ReplyHandler | None = None,  # WIRING (unit replies): consume pakn.gateway.replies
+    ) -> None:
         self._settings = settings
         self._routing = routing
         self._source = source
+        self._reply_handler = reply_handler
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._relay: OutboxRelay | None = None
@@ -100,7 +109,26 @@ class BrokerLink:
             poll_interval=self._settings.outbox_poll_seconds,
         )
         self.last_error = None
-        await self._relay.run(self._stop)
+        # --- WIRING (unit replies): the replies consumer runs beside the relay on the same link ---
+        if self._reply_handler is None:
+            await self._relay.run(self._stop)
+            return
+        relay = asyncio.create_task(self._relay.run(self._stop), name="outbox-relay")
+        try:
+            await self._consume_replies(connection, self._reply_handler)
+        finally:
+            await relay  # returns once stop is set
+
+    async def _consume_replies(self, connection: AbstractRobustConnection, handler: ReplyHandler) -> None:
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                await ReplyConsumer(connection, handler).run(self._stop)
+            except AmqpError as exc:
+                self.last_error = exc.message
+                log.warning("replies consumer cannot start (%s); retry in %.0f s", exc.message, delay)
+                await self._pause(delay)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

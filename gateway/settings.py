@@ -56,6 +56,25 @@ class Settings(BaseSettings):
     outbox_batch: int = 500
     outbox_poll_seconds: float = 0.5
     national_url: str = "http://127.0.0.1:8090/soap/national"
+    national_timeout: float = Field(
+        30.0, gt=0, description="Seconds: connect and read timeout of a portal call"
+    )
+    national_concurrency: int = Field(8, ge=1, description="Calls to the national portal in flight at once")
+    national_retry_attempts: int = Field(
+        3,
+        ge=1,
+        description="Quick tries of one call while the portal is unavailable, before the outbox backs off",
+    )
+    national_batch: int = Field(100, ge=1, description="National outbox messages taken per round")
+    national_max_backoff_seconds: float = Field(
+        300.0, gt=0, description="Cap of the outbox's backoff between deliveries of one message"
+    )
+    national_breaker_threshold: int = Field(
+        5, ge=1, description="Consecutive unavailable calls that open the circuit breaker"
+    )
+    national_breaker_reset_seconds: float = Field(
+        30.0, gt=0, description="How long an open breaker waits before one trial call"
+    )
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:

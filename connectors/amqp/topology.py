@@ -26,6 +26,7 @@ REPLIES_EXCHANGE = "pakn.replies"
 REPLIES_QUEUE = "pakn.gateway.replies"
 UNIT_QUEUE_PREFIX = QUEUE_PREFIX  # "pakn.unit."
 UNIT_KEY_PREFIX = "unit."
+UNIT_ERRORS_SUFFIX = ".errors"
 DEFAULT_DELIVERY_LIMIT = 5
 DECLARE_TIMEOUT = 10.0
 
@@ -39,6 +40,11 @@ def _checked(unit_code: str) -> str:
 
 def unit_queue_name(unit_code: str) -> str:
     return UNIT_QUEUE_PREFIX + _checked(unit_code)
+
+
+def unit_error_queue_name(unit_code: str) -> str:
+    """``pakn.unit.<CODE>.errors``: refusals of the unit's replies (no binding: default exchange)."""
+    return unit_queue_name(unit_code) + UNIT_ERRORS_SUFFIX
 
 
 def unit_binding_key(unit_code: str) -> str:
@@ -73,7 +79,8 @@ async def declare_topology(
 ) -> None:
     """Declare exchanges, queues and bindings; running it again with the same arguments is a no-op.
 
-    ``delivery_limit`` applies to the unit queues; the replies queue always has the default limit.
+    ``delivery_limit`` applies to the unit queues and their error queues; the replies queue always
+    has the default limit.
 
     A queue that already exists with other arguments (another delivery limit, a classic queue)
     raises ``TopologyError`` and leaves the channel closed by the broker: use a fresh channel after.
@@ -88,12 +95,13 @@ async def declare_topology(
                 return await channel.declare_exchange(name, ExchangeType.TOPIC, durable=True)
 
     async def declare_bound_queue(
-        name: str, exchange: AbstractExchange, key: str, queue_arguments: dict[str, Any] | None
+        name: str, exchange: AbstractExchange | None, key: str, queue_arguments: dict[str, Any] | None
     ) -> None:
         with translated(f"declare queue {name}"):
             async with asyncio.timeout(step_timeout):
                 queue = await channel.declare_queue(name, durable=True, arguments=queue_arguments)
-                await queue.bind(exchange, key)
+                if exchange is not None:
+                    await queue.bind(exchange, key)
 
     dead = await declare_exchange(DEAD_EXCHANGE)
     await declare_bound_queue(DEAD_QUEUE, dead, "#", None)
@@ -104,3 +112,4 @@ async def declare_topology(
     await declare_bound_queue(REPLIES_QUEUE, replies, "#", quorum_arguments(DEFAULT_DELIVERY_LIMIT))
     for code in unit_codes:
         await declare_bound_queue(unit_queue_name(code), cases, unit_binding_key(code), arguments)
+        await declare_bound_queue(unit_error_queue_name(code), None, "", arguments)

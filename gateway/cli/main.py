@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import demo, pki, serve, sim, units
+from gateway.cli import demo, outbound, pki, serve, sim, units
 
 app = typer.Typer(
     name="pakn-gateway",
@@ -20,6 +20,7 @@ app.command("demo", help="Run the main job on embedded defaults: simulator → g
 app.add_typer(pki.app, name="pki")
 app.add_typer(units.app, name="unit")
 app.add_typer(sim.app, name="national-sim")
+app.add_typer(outbound.app, name="outbound")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

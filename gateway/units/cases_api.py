@@ -8,15 +8,15 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from gateway.domain.case import Status
 from gateway.domain.routing import RoutingTable
 from gateway.ports import UnitOfWorkFactory
+from gateway.units.auth import unit_auth
 from gateway.units.problems import Problem
-from gateway.units.tokens import token_hash
 
 
 class CaseItem(BaseModel):
@@ -39,21 +39,7 @@ class CaseList(BaseModel):
 def cases_router(uow: UnitOfWorkFactory, routing: RoutingTable) -> APIRouter:
     router = APIRouter(prefix="/api/units", tags=["units"])
 
-    async def authorised_unit(unit: str, request: Request) -> str:
-        if routing.unit(unit) is None:
-            raise Problem("UnknownUnit", unit)
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Problem("Unauthenticated")
-        async with uow() as u:
-            holder = await u.tokens.unit_for(token_hash(token.strip()))
-        if holder is None:
-            raise Problem("Unauthenticated")
-        if holder != unit:
-            raise Problem("Forbidden", f"token belongs to another unit, not {unit}")
-        return unit
-
-    UnitDep = Annotated[str, Depends(authorised_unit)]
+    UnitDep = Annotated[str, Depends(unit_auth(uow, routing))]
 
     @router.get("/{unit}/cases", response_model=CaseList)
     async def list_cases(

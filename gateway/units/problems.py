@@ -11,18 +11,41 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "UnknownUnit": (404, "Không có đơn vị này", "Unknown unit"),
     "UnknownCase": (404, "Không tìm thấy hồ sơ", "Case not found"),
     "InvalidQuery": (400, "Tham số truy vấn không hợp lệ", "Invalid query parameter"),
+    # unit replies (gateway.units.replies_api); the codes are those of the AMQP error queue
+    "InvalidReply": (422, "Phản hồi không hợp lệ", "Invalid reply"),
+    "InvalidTransition": (
+        409,
+        "Trạng thái hồ sơ không cho phép thao tác này",
+        "The case's status does not allow this reply",
+    ),
+    "WrongUnit": (409, "Hồ sơ không còn do đơn vị này xử lý", "The case is no longer held by this unit"),
+    "ReplyTooLarge": (413, "Phản hồi quá lớn", "Reply too large"),
+    "StoreUnavailable": (
+        503,
+        "Hệ thống tạm thời không lưu được, vui lòng gửi lại sau",
+        "Storage temporarily unavailable; send the same reply again later",
+    ),
 }
+RETRY_AFTER_SECONDS = 5
 
 
 class Problem(Exception):
-    def __init__(self, code: str, detail: str | None = None) -> None:
+    """``status`` overrides the code's usual one (an unknown unit named in a body is 422, not 404);
+    ``detail_vi`` is the Vietnamese of ``detail``."""
+
+    def __init__(
+        self, code: str, detail: str | None = None, *, status: int | None = None, detail_vi: str | None = None
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.detail = detail
+        self.status = status
+        self.detail_vi = detail_vi
 
 
 def problem_response(problem: Problem) -> JSONResponse:
-    status, vi, en = PROBLEMS[problem.code]
+    usual, vi, en = PROBLEMS[problem.code]
+    status = problem.status or usual
     body = {
         "type": f"urn:pakn:problem:{problem.code}",
         "code": problem.code,
@@ -30,8 +53,13 @@ def problem_response(problem: Problem) -> JSONResponse:
         "title_vi": vi,
         "status": status,
         **({"detail": problem.detail} if problem.detail else {}),
+        **({"detail_vi": problem.detail_vi} if problem.detail_vi else {}),
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 

@@ -1,0 +1,332 @@
+"""The gateway's consumer of unit replies: ``pakn.gateway.replies`` → a handler → ack, or an answer.
+
+A reply is never dropped in silence. For each delivery, in order:
+
+- the handler applied it (committed): **ack**;
+- the handler refused it (``ReplyRefusal``) and the unit is known: the refusal goes to that unit's
+  error queue ``pakn.unit.<CODE>.errors`` (schema ``urn:pakn:unit-error:1``, persistent, publisher
+  confirmed, ``correlation_id`` = the reply's message_id), **then ack**;
+- refused with no unit to tell (no usable routing key, body unreadable), or the unit has no error
+  queue: **reject without requeue**, so the queue's dead-letter exchange puts it on ``pakn.dead``
+  where an operator sees it; logged;
+- a transient failure (``StoreError``/``StoreConflict``, the handler's timeout, the error queue
+  not confirming, anything unexpected): a pause that grows while failures go on (so an outage does
+  not spin the queue), then **nack with requeue**. The quorum queue counts deliveries: a poison
+  message dead-letters after its delivery limit.
+
+Replies are handled one at a time, in delivery order: a unit that publishes a claim and then the
+answer must not see the answer applied first (and the claim refused). Prefetch still fills the
+pipe. Replies are human-paced; an answer's letter rendering and signing is the slow step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from aio_pika.abc import (
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+)
+from aiormq.exceptions import ChannelInvalidStateError
+
+from connectors.amqp.errors import AmqpError, BrokerUnavailable, TopologyError, Unroutable
+from connectors.amqp.mapping import translated
+from connectors.amqp.publishing import publish
+from connectors.amqp.topology import REPLIES_QUEUE, unit_error_queue_name
+from gateway.domain.exchange import OutboxMessage
+from gateway.ports import StoreError
+
+log = logging.getLogger(__name__)
+
+ERROR_SCHEMA_ID = "urn:pakn:unit-error:1"
+ERROR_TYPE = "pakn.reply.error"
+BROKER_TIMEOUT = 10.0
+HANDLER_TIMEOUT = 120.0  # an answer renders and signs a letter first
+MAX_TEXT = 2000  # message_vi / message_en, as the error schema allows
+
+
+class ReplyRefusal(Exception):
+    """The handler's verdict that a reply will not be applied, and why (in Vietnamese and English).
+
+    ``unit_code`` is the unit to tell (None: nobody can be told; the reply is dead-lettered).
+    ``reply_message_id`` names the reply when the AMQP message had no message_id property but its
+    body had one.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message_vi: str,
+        message_en: str,
+        unit_code: str | None = None,
+        petition_id: str | None = None,
+        *,
+        reply_message_id: str | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message_en}")
+        self.code = code
+        self.message_vi = message_vi
+        self.message_en = message_en
+        self.unit_code = unit_code
+        self.petition_id = petition_id
+        self.reply_message_id = reply_message_id
+
+
+class ReplyHandler(Protocol):
+    """Applies one reply and commits; returns None when applied (or already applied before).
+
+    Raises ``ReplyRefusal`` for a reply that will never apply as sent, ``gateway.ports.StoreError``
+    (``StoreConflict`` included) for a failure that may pass. Anything else counts as transient too.
+    """
+
+    async def __call__(self, body: bytes, *, message_id: str | None, routing_key: str) -> None: ...
+
+
+class ReplyConsumer:
+    """Consumes ``pakn.gateway.replies`` on a connection the caller owns, until ``run``'s stop is set."""
+
+    def __init__(
+        self,
+        connection: AbstractRobustConnection,
+        handler: ReplyHandler,
+        *,
+        prefetch: int = 50,
+        broker_timeout: float = BROKER_TIMEOUT,
+        handler_timeout: float = HANDLER_TIMEOUT,
+        min_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if prefetch < 1:
+            raise ValueError("prefetch must be at least 1")
+        self._connection = connection
+        self._handler = handler
+        self._prefetch = prefetch
+        self._broker_timeout = broker_timeout
+        self._handler_timeout = handler_timeout
+        self._min_backoff = min_backoff
+        self._max_backoff = max_backoff
+        self._backoff = min_backoff
+        self._clock = clock
+        self._publisher: AbstractRobustChannel | None = None
+        self.counts: Counter[str] = Counter()  # applied, refused, dead_lettered, requeued
+        self.last_error: str | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set. ``BrokerUnavailable``/``TopologyError`` if it cannot start
+        (the queue must exist: ``declare_topology`` first); a link lost later is the robust
+        connection's to restore, and deliveries of the dead channel are redelivered by the broker."""
+        inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        channel = self._connection.channel()
+        try:
+            with translated(f"consume {REPLIES_QUEUE}"):
+                async with asyncio.timeout(self._broker_timeout):
+                    await channel.initialize()
+                    await channel.set_qos(prefetch_count=self._prefetch)
+                    queue = await channel.declare_queue(REPLIES_QUEUE, passive=True)
+                    tag = await queue.consume(inbox.put)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(channel.close(), self._broker_timeout)
+            raise
+        try:
+            while (message := await _next(inbox, stop)) is not None:
+                if not _stale(message):
+                    await self.handle(message, stop)
+        finally:
+            await self._shut(queue, tag, channel)
+
+    async def handle(self, message: AbstractIncomingMessage, stop: asyncio.Event | None = None) -> None:
+        """Settle one delivery (see the module docstring); never raises for a bad reply."""
+        message_id = message.message_id or None
+        try:
+            async with asyncio.timeout(self._handler_timeout):
+                await self._handler(
+                    message.body, message_id=message_id, routing_key=message.routing_key or ""
+                )
+        except ReplyRefusal as refusal:
+            self._backoff = self._min_backoff
+            await self._refuse(message, refusal, stop)
+        except (StoreError, TimeoutError) as exc:
+            await self._requeue(message, f"{type(exc).__name__}: {exc}", stop)
+        except Exception as exc:
+            log.exception("replies: handler failed on %s; treating it as transient", message_id)
+            await self._requeue(message, f"{type(exc).__name__}: {exc}", stop)
+        else:
+            self._backoff = self._min_backoff
+            self.last_error = None
+            if await _settle(message.ack(), message_id):
+                self.counts["applied"] += 1
+
+    async def _refuse(
+        self, message: AbstractIncomingMessage, refusal: ReplyRefusal, stop: asyncio.Event | None
+    ) -> None:
+        reply_id = message.message_id or refusal.reply_message_id
+        queue_name = _error_queue(refusal.unit_code)
+        if queue_name is None:
+            log.warning(
+                "replies: %s (key %r) refused and no unit to tell; dead-lettered: %s",
+                reply_id,
+                message.routing_key,
+                refusal,
+            )
+            if await _settle(message.reject(requeue=False), reply_id):
+                self.counts["dead_lettered"] += 1
+            return
+        try:
+            await self._publish_error(queue_name, reply_id, refusal)
+        except Unroutable:
+            log.warning(
+                "replies: %s refused but %s does not exist; dead-lettered: %s", reply_id, queue_name, refusal
+            )
+            if await _settle(message.reject(requeue=False), reply_id):
+                self.counts["dead_lettered"] += 1
+            return
+        except AmqpError as exc:
+            await self._requeue(message, f"cannot publish to {queue_name}: {exc.code}: {exc.message}", stop)
+            return
+        log.info("replies: %s of unit %s refused: %s", reply_id, refusal.unit_code, refusal)
+        if await _settle(message.ack(), reply_id):
+            self.counts["refused"] += 1
+
+    async def _requeue(
+        self, message: AbstractIncomingMessage, reason: str, stop: asyncio.Event | None
+    ) -> None:
+        """Hold the delivery for the current backoff (so it is not redelivered at once), then requeue."""
+        self.last_error = reason
+        pause, self._backoff = self._backoff, min(self._backoff * 2, self._max_backoff)
+        log.warning("replies: %s not applied (%s); requeued after %.1f s", message.message_id, reason, pause)
+        await _pause(stop, pause)
+        if await _settle(message.nack(requeue=True), message.message_id):
+            self.counts["requeued"] += 1
+
+    async def _publish_error(self, queue_name: str, reply_id: str | None, refusal: ReplyRefusal) -> None:
+        now = self._clock()
+        doc: dict[str, Any] = {
+            "schema": ERROR_SCHEMA_ID,
+            "version": 1,
+            "reply_message_id": reply_id,
+            "petition_id": refusal.petition_id,
+            "code": refusal.code,
+            "message_vi": _clip(refusal.message_vi),
+            "message_en": _clip(refusal.message_en),
+            "at": now.isoformat(),
+        }
+        error = OutboxMessage(
+            message_id=str(uuid.uuid4()),
+            exchange="",
+            routing_key=queue_name,
+            type=ERROR_TYPE,
+            correlation_id=reply_id or "",
+            body=json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+            created_at=now,
+        )
+        channel = await self._publishing_channel()
+        try:
+            await publish(channel.default_exchange, error, confirm_timeout=self._broker_timeout)
+        except Unroutable:
+            raise
+        except AmqpError:
+            await self._close_publisher()  # a channel that timed out or broke: start afresh next time
+            raise
+
+    async def _publishing_channel(self) -> AbstractRobustChannel:
+        if self._publisher is not None and not self._publisher.is_closed:
+            return self._publisher
+        await self._close_publisher()
+        with translated("open the replies consumer's publishing channel"):
+            try:
+                async with asyncio.timeout(self._broker_timeout):
+                    channel = self._connection.channel(publisher_confirms=True, on_return_raises=True)
+                    await channel.initialize()
+            except TimeoutError as exc:
+                raise BrokerUnavailable("no answer from the broker in time opening a channel") from exc
+        self._publisher = channel
+        return channel
+
+    async def _close_publisher(self) -> None:
+        channel, self._publisher = self._publisher, None
+        if channel is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(channel.close(), self._broker_timeout)
+
+    async def _shut(self, queue: AbstractQueue, tag: str, channel: AbstractRobustChannel) -> None:
+        # the basic.cancel round trip first: a quorum queue may drop acks sent just before their
+        # channel closes and redeliver those messages (rabbitmq-server#10327)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(queue.cancel(tag), self._broker_timeout)
+        await self._close_publisher()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(channel.close(), self._broker_timeout)  # unsettled ones requeue
+
+
+def _error_queue(unit_code: str | None) -> str | None:
+    if not unit_code:
+        return None
+    try:
+        return unit_error_queue_name(unit_code)
+    except TopologyError:
+        return None
+
+
+def _clip(text: str) -> str:
+    text = text.strip() or "-"
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+async def _next(
+    inbox: asyncio.Queue[AbstractIncomingMessage], stop: asyncio.Event
+) -> AbstractIncomingMessage | None:
+    """The next delivery, or None once ``stop`` is set."""
+    if stop.is_set():
+        return None
+    if not inbox.empty():
+        return inbox.get_nowait()
+    getter = asyncio.ensure_future(inbox.get())
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((getter, stopper), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        getter.cancel()
+    if getter.done() and not getter.cancelled():
+        return getter.result()  # a delivery beats stop: it is in hand, settle it before leaving
+    return None
+
+
+def _stale(message: AbstractIncomingMessage) -> bool:
+    try:
+        message.channel  # noqa: B018 (aio-pika's property raises once the channel is closed)
+    except ChannelInvalidStateError:
+        return True
+    return False
+
+
+async def _pause(stop: asyncio.Event | None, seconds: float) -> None:
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _settle(settling: Awaitable[None], message_id: str | None) -> bool:
+    """Ack/nack/reject, bounded; if the link dropped meanwhile the broker redelivers, harmlessly."""
+    try:
+        with translated(f"settle {message_id}"):
+            async with asyncio.timeout(BROKER_TIMEOUT):
+                await settling
+    except Exception as exc:
+        log.warning("replies: could not settle %s (%s); it will be redelivered", message_id, exc)
+        return False
+    return True

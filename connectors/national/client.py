@@ -1,0 +1,290 @@
+"""`ZeepNationalClient`: the gateway's signed calls to the national portal's `NationalExchange`.
+
+Built once at start from the LOCAL `schemas/national-exchange.wsdl`, bound to the endpoint from
+settings (`connectors.soap_signing.build_signed_client`): every request element is XML-DSig-signed
+with the gateway's key, and the portal's Receipt is judged against the trust store when one is given.
+
+One `send()`:
+- turns the outbox payload (the contract's element names, `gateway.domain.national`) into the zeep
+  call, with a `Header` whose `MessageId` is the message's own — fixed at creation, so a resend after
+  a lost receipt is recognised by the portal and answered `Duplicate=true`;
+- runs the blocking zeep call in a worker thread, bounded by `timeout` (the transport's connect and
+  read timeouts) and by an overall deadline;
+- retries a transient failure (`NationalUnavailable`) a few times at once, with exponential backoff
+  and jitter (tenacity); the outbox sender's own backoff takes over after that;
+- returns the domain `Receipt` only if it really confirms the message; every other outcome is one of
+  the port errors, classified in `connectors.national.classify`.
+
+zeep clients are not thread-safe (nor is the signing plugin's last request/response): each call
+takes a client of its own from a small pool, which grows to the number of calls in flight (at most
+`concurrency`, plus any abandoned at the deadline and still running in their thread) and never
+shrinks, so every client is built once.
+
+Receipts: with a trust store, a receipt whose signature does not verify is never a delivery; an
+unsigned receipt (verdict "absent") is accepted, as DESIGN §2 leaves receipts' signatures optional.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import copy
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from zeep.proxy import ServiceProxy
+
+import schemas
+import signing
+from connectors.national.classify import INVALID_MESSAGE, classify
+from connectors.soap_signing import ResponseRecord, SigningPlugin, build_signed_client
+from gateway.domain.exchange import NationalMessage, Receipt
+from gateway.ports import NationalRefused, NationalUnavailable
+
+__all__ = ["PAYLOAD_ELEMENTS", "VIETNAM", "ZeepNationalClient"]
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+SERVICE, PORT = "NationalExchange", "NationalExchangePort"
+PAYLOAD_ELEMENTS = {"ReceiveStatus": "Status", "ReceiveAnswer": "Answer", "RequestTransfer": "Transfer"}
+"""Operation → the payload element of its request (after `Header`)."""
+DEADLINE_GRACE = 1.0
+"""Seconds on top of `timeout` before a call is abandoned even if the transport still waits (a peer
+dripping bytes slower than the read timeout would otherwise hold it for ever)."""
+
+
+@dataclass
+class _Connection:
+    service: ServiceProxy
+    plugin: SigningPlugin
+    close: Callable[[], None]
+
+
+class _Pool:
+    """Idle zeep clients; `take()` builds a new one when none is idle. Thread-safe."""
+
+    def __init__(self, build: Callable[[], _Connection]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._idle: list[_Connection] = []
+        self._all: list[_Connection] = []
+
+    def take(self) -> _Connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        connection = self._build()  # outside the lock: loading the WSDL takes a while
+        with self._lock:
+            self._all.append(connection)
+        return connection
+
+    def give_back(self, connection: _Connection) -> None:
+        with self._lock:
+            self._idle.append(connection)
+
+    @property
+    def size(self) -> int:
+        with self._lock:
+            return len(self._all)
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._idle, self._all = self._all, [], []
+        for connection in connections:
+            connection.close()
+
+
+class ZeepNationalClient:
+    """`gateway.ports.NationalPort` over SOAP: signed requests, verified receipts, classified errors.
+
+    - `address`: the portal's endpoint (settings `national_url`); the WSDL's own address is ignored.
+    - `key`: the gateway's signing key; `trust`: the CAs the portal's receipt signature must chain to
+      (None: receipts are not judged — development only).
+    - `ministry_id` / `national_id`: `Header.From` / `Header.To`; a validly signed receipt must come
+      from a certificate naming `national_id` when its certificate names an organisation at all.
+    - `timeout`: seconds, connect and read timeout of one HTTP call (plus `DEADLINE_GRACE` overall).
+    - `concurrency`: calls in flight at once (each on its own zeep client and worker thread).
+    - `attempts`: tries per `send()` while the portal is unavailable, `retry_initial`/`retry_max`
+      seconds the exponential backoff (with as much jitter as `retry_initial`) between them.
+    - `wsdl`: the local WSDL file; the packaged `national-exchange.wsdl` by default.
+
+    The first zeep client is built here, so a bad WSDL, address or key fails at start.
+    """
+
+    def __init__(
+        self,
+        *,
+        address: str,
+        key: signing.SigningKey,
+        trust: signing.TrustStore | None,
+        ministry_id: str,
+        national_id: str,
+        timeout: float = 30.0,
+        concurrency: int = 8,
+        attempts: int = 3,
+        retry_initial: float = 0.5,
+        retry_max: float = 5.0,
+        wsdl: str | Path | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        if retry_initial < 0 or retry_max < 0:
+            raise ValueError("retry_initial and retry_max must not be negative")
+        self._address = address
+        self._key = key
+        self._trust = trust
+        self._ministry_id = ministry_id
+        self._national_id = national_id
+        self._timeout = timeout
+        self._attempts = attempts
+        self._wait = _jittered_backoff(retry_initial, retry_max)
+        self._wsdl = wsdl if wsdl is not None else schemas.national_wsdl_path()
+        self._pool = _Pool(self._connect)
+        self._pool.give_back(self._pool.take())
+        self._slots = asyncio.Semaphore(concurrency)
+
+    @property
+    def address(self) -> str:
+        return self._address
+
+    @property
+    def clients_built(self) -> int:
+        """How many zeep clients exist (one per call that was ever in flight at the same time)."""
+        return self._pool.size
+
+    def close(self) -> None:
+        """Close the HTTP sessions of every client. Calls already running finish on their own."""
+        self._pool.close()
+
+    async def send(self, message: NationalMessage) -> Receipt:
+        """Deliver one message; the portal's Receipt (Accepted, maybe Duplicate) or a `NationalError`."""
+        element = PAYLOAD_ELEMENTS.get(message.operation)
+        if element is None:
+            raise NationalRefused(
+                INVALID_MESSAGE, f"no such NationalExchange operation {message.operation!r}"
+            )
+        payload = _zeep_payload(message)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(NationalUnavailable),
+            reraise=True,
+        )
+        receipt: Receipt = await retrying(self._attempt, message, element, payload)
+        return receipt
+
+    async def _attempt(self, message: NationalMessage, element: str, payload: dict[str, Any]) -> Receipt:
+        async with self._slots:
+            call = asyncio.to_thread(self._call, message, element, payload)
+            try:
+                return await asyncio.wait_for(call, self._timeout + DEADLINE_GRACE)
+            except TimeoutError as exc:
+                raise NationalUnavailable(
+                    "Network.Timeout", f"no answer within {self._timeout + DEADLINE_GRACE:g} s"
+                ) from exc
+
+    def _call(self, message: NationalMessage, element: str, payload: dict[str, Any]) -> Receipt:
+        """In a worker thread: one signed call on a client of this thread's own, classified."""
+        try:
+            connection = self._pool.take()
+        except Exception as exc:  # the first client was built at start, so this is rare: retry later
+            raise NationalUnavailable("Gateway.ClientUnavailable", f"no SOAP client: {exc}") from exc
+        try:
+            operation = getattr(connection.service, message.operation)
+            try:
+                result = operation(Header=self._header(message), **{element: payload})
+            except Exception as exc:
+                raise classify(exc) from exc
+            # A result means zeep parsed this very response, so the plugin's record is this call's.
+            return self._receipt(message, result, connection.plugin.last_response)
+        finally:
+            self._pool.give_back(connection)
+
+    def _header(self, message: NationalMessage) -> dict[str, Any]:
+        header: dict[str, Any] = {
+            "MessageId": message.message_id,
+            "From": self._ministry_id,
+            "To": self._national_id,
+            "SentAt": _now(),
+        }
+        if message.petition_id and not any(ch.isspace() for ch in message.petition_id):
+            header["CorrelationId"] = message.petition_id  # CorrelationIdType allows no whitespace
+        return header
+
+    def _receipt(self, message: NationalMessage, value: Any, response: ResponseRecord | None) -> Receipt:
+        """The domain Receipt, only if it verifies and confirms *this* message (else a port error)."""
+        verdict = response.verdict if response is not None else "absent"
+        if verdict.startswith("invalid"):
+            raise NationalUnavailable("Server.ReceiptUnverified", f"the receipt's signature is {verdict}")
+        signer = response.signer if response is not None else None
+        if verdict == "valid" and signer is not None and signer != self._national_id:
+            raise NationalUnavailable(
+                "Server.ReceiptSignerMismatch", f"the receipt is signed by {signer}, not {self._national_id}"
+            )
+        try:
+            receipt = Receipt(
+                message_id=str(value.MessageId),
+                receipt_id=str(value.ReceiptId),
+                accepted=bool(value.Accepted),
+                duplicate=bool(value.Duplicate),
+                error_code=value.ErrorCode,
+                error_text=value.ErrorText,
+            )
+        except AttributeError as exc:
+            raise NationalUnavailable("Server.BadReceipt", "the response is not a Receipt") from exc
+        if receipt.message_id != message.message_id:
+            raise NationalUnavailable(
+                "Server.ReceiptMismatch", f"the receipt is for {receipt.message_id}, not {message.message_id}"
+            )
+        if not receipt.accepted:
+            code = receipt.error_code or "Client.NotAccepted"
+            text = receipt.error_text or "the portal did not accept the message"
+            if code.startswith("Server."):
+                raise NationalUnavailable(code, text)
+            raise NationalRefused(code, text)
+        return receipt
+
+    def _connect(self) -> _Connection:
+        client, service, plugin = build_signed_client(
+            self._wsdl,
+            key=self._key,
+            trust=self._trust,
+            address=self._address,
+            service=SERVICE,
+            port=PORT,
+            timeout=self._timeout,
+        )
+        return _Connection(service=service, plugin=plugin, close=client.transport.session.close)
+
+
+def _jittered_backoff(first: float, longest: float) -> wait_exponential_jitter:
+    """first · 2^n + uniform(0, first) seconds, at most `longest`."""
+    try:
+        return wait_exponential_jitter(multiplier=first, max=longest, jitter=first)
+    except TypeError:  # tenacity before 9.2 calls the multiplier `initial`
+        return wait_exponential_jitter(initial=first, max=longest, jitter=first)
+
+
+def _zeep_payload(message: NationalMessage) -> dict[str, Any]:
+    """The payload as zeep takes it: a copy, with an answer letter's base64 text decoded to bytes."""
+    payload = copy.deepcopy(message.payload)
+    document = payload.get("Document") if message.operation == "ReceiveAnswer" else None
+    if isinstance(document, dict) and isinstance(document.get("Data"), str):
+        try:
+            document["Data"] = base64.b64decode(document["Data"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise NationalRefused(INVALID_MESSAGE, "Answer Document.Data is not base64") from exc
+    return payload
+
+
+def _now() -> datetime:
+    """Now at +07:00, to the millisecond (SentAt)."""
+    moment = datetime.now(VIETNAM)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -1,0 +1,263 @@
+"""Deliver the national outbox to the portal: in order per petition, exactly once in effect, through outages.
+
+Each round takes the heads of the petitions' queues (`NationalOutbox.due`: at most one message per
+petition, the oldest not delivered), sends them concurrently through the `NationalPort`, and records
+each outcome in a short transaction of its own — no transaction is ever open across a network call:
+
+- Receipt `Accepted` (a `Duplicate=true` one too: the portal already had it) → delivered;
+- `NationalRefused` → dead, with "<code>: <message>" as the reason, visible and replayable
+  (`pakn-gateway outbound list/replay`); it holds back its petition's later messages on purpose:
+  they must not overtake it;
+- `NationalUnavailable` → rescheduled after a full-jitter exponential backoff on its attempts,
+  capped; a failure for the circuit breaker, which stops all calls for a while after a run of them.
+
+A message whose outcome could not be recorded stays pending and is sent again with the same
+MessageId: the portal answers Duplicate, so the effect is still once. Logs name the petition, the
+operation and the outbox id, never anything of the payload (personal data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from gateway.domain.exchange import NationalMessage, Receipt
+from gateway.outbound.circuit_breaker import BreakerState, CircuitBreaker
+from gateway.ports import NationalPort, NationalRefused, NationalUnavailable, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+MAX_STORE_BACKOFF = 30.0
+"""Seconds, the longest wait between rounds while the store itself fails."""
+
+
+def backoff_delay(
+    attempts: int, *, base: float, cap: float, rand: Callable[[], float] = random.random
+) -> float:
+    """Full jitter: uniform in [0, min(cap, base · 2^attempts)); `attempts` failures before this one."""
+    ceiling: float = min(cap, base * float(2 ** min(max(attempts, 0), 62)))
+    return ceiling * rand()
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    """What one round did: messages taken, delivered, dead, rescheduled, skipped (breaker open)."""
+
+    taken: int = 0
+    delivered: int = 0
+    dead: int = 0
+    rescheduled: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    message: NationalMessage
+    receipt: Receipt | None = None
+    error: Exception | None = None
+    skipped: bool = False
+    recorded: bool = True
+
+
+class NationalSender:
+    """The outbound worker: `run(stop)` until stopped; `run_once()` one round; `wake()` to hurry it."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        port: NationalPort,
+        *,
+        clock: Callable[[], datetime],
+        breaker: CircuitBreaker,
+        concurrency: int = 8,
+        batch: int = 100,
+        poll_seconds: float = 0.5,
+        base_backoff: float = 1.0,
+        max_backoff: float = 300.0,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        if concurrency < 1 or batch < 1:
+            raise ValueError("concurrency and batch must be at least 1")
+        self._uow = uow
+        self._port = port
+        self._clock = clock
+        self._breaker = breaker
+        self._concurrency = concurrency
+        self._batch = batch
+        self._poll_seconds = poll_seconds
+        self._base_backoff = base_backoff
+        self._max_backoff = max_backoff
+        self._rand = rand
+        self._wake = asyncio.Event()
+        self.last_report = RoundReport()
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self._breaker
+
+    def wake(self) -> None:
+        """Something was just committed to the national outbox: start the next round now."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Rounds until `stop` is set. Store errors are logged and waited out; nothing ends the loop."""
+        log.info("national sender started")
+        store_failures = 0
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                report = await self._round()
+            except Exception:
+                store_failures += 1
+                delay = min(MAX_STORE_BACKOFF, self._poll_seconds * 2**store_failures)
+                log.exception("national sender: round failed (store?); next try in %.1f s", delay)
+                await self._pause(stop, delay)
+                continue
+            store_failures = 0
+            if self._breaker.state is BreakerState.OPEN:
+                delay = self._breaker.retry_after()
+                log.warning("national portal unavailable: circuit open, next trial in %.1f s", delay)
+                await self._pause(stop, delay, wakeable=False)
+            elif report.taken < self._batch or report.skipped:
+                await self._pause(stop, self._poll_seconds)
+            # a full batch: more may be due at once
+        log.info("national sender stopped")
+
+    async def run_once(self) -> int:
+        """One round; how many messages were delivered (0 at once if the breaker is open)."""
+        return (await self._round()).delivered
+
+    async def _round(self) -> RoundReport:
+        if self._breaker.state is BreakerState.OPEN:
+            self.last_report = RoundReport()
+            return self.last_report
+        async with self._uow() as uow:
+            due = _one_per_petition(await uow.national.due(self._clock(), self._batch))
+        slots = asyncio.Semaphore(self._concurrency)
+
+        async def deliver(message: NationalMessage) -> _Outcome:
+            async with slots:
+                if not self._breaker.allow():
+                    return _Outcome(message, skipped=True)
+                return await self._record(await self._send(message))
+
+        outcomes = await asyncio.gather(*(deliver(m) for m in due))
+        self.last_report = _report(outcomes)
+        return self.last_report
+
+    async def _send(self, message: NationalMessage) -> _Outcome:
+        try:
+            receipt = await self._port.send(message)
+        except (NationalRefused, NationalUnavailable) as exc:
+            return _Outcome(message, error=exc)
+        except Exception as exc:  # the port should map everything; a bug must not stop the others
+            log.exception(
+                "national %s for petition %s (outbox %s): unexpected error",
+                message.operation,
+                message.petition_id,
+                message.id,
+            )
+            return _Outcome(message, error=exc)
+        if not receipt.accepted:  # the port should have raised; never count it as delivered
+            code = receipt.error_code or "Client.NotAccepted"
+            return _Outcome(message, error=NationalRefused(code, receipt.error_text or "not accepted"))
+        return _Outcome(message, receipt=receipt)
+
+    async def _record(self, outcome: _Outcome) -> _Outcome:
+        """Breaker first (it needs no store), then the outcome in a transaction of its own."""
+        message, error = outcome.message, outcome.error
+        if error is None or isinstance(error, NationalRefused):
+            self._breaker.record_success()  # the portal answered, even if it said no
+        else:
+            self._breaker.record_failure()
+        try:
+            await self._store(outcome)
+        except Exception:
+            log.exception(
+                "national %s for petition %s (outbox %s): outcome not recorded, it will be sent again",
+                message.operation,
+                message.petition_id,
+                message.id,
+            )
+            return replace(outcome, recorded=False)
+        return outcome
+
+    async def _store(self, outcome: _Outcome) -> None:
+        message, error, message_id = outcome.message, outcome.error, outcome.message.id
+        if message_id is None:
+            raise ValueError("a national message from the outbox has an id")
+        where = (message.operation, message.petition_id, message_id)
+        now = self._clock()
+        if outcome.receipt is not None:
+            async with self._uow() as uow:
+                await uow.national.mark_delivered(message_id, now)
+                await uow.commit()
+            kind = "duplicate" if outcome.receipt.duplicate else "accepted"
+            log.info("national %s for petition %s (outbox %s) delivered (%s)", *where, kind)
+        elif isinstance(error, NationalRefused):
+            async with self._uow() as uow:
+                await uow.national.mark_dead(message_id, f"{error.code}: {error.message}", now)
+                await uow.commit()
+            log.warning(
+                "national %s for petition %s (outbox %s) refused for good (%s): dead-lettered; "
+                "the petition's later messages wait for a replay",
+                *where,
+                error.code,
+            )
+        else:
+            code = error.code if isinstance(error, NationalUnavailable) else "Gateway.UnexpectedError"
+            text = error.message if isinstance(error, NationalUnavailable) else repr(error)
+            delay = backoff_delay(
+                message.attempts, base=self._base_backoff, cap=self._max_backoff, rand=self._rand
+            )
+            async with self._uow() as uow:
+                await uow.national.reschedule(message_id, now + timedelta(seconds=delay), f"{code}: {text}")
+                await uow.commit()
+            log.warning(
+                "national %s for petition %s (outbox %s) not delivered (%s), attempt %d; retry in %.1f s",
+                *where,
+                code,
+                message.attempts + 1,
+                delay,
+            )
+
+    async def _pause(self, stop: asyncio.Event, seconds: float, *, wakeable: bool = True) -> None:
+        """Sleep `seconds`, or less if stopped (or woken, when `wakeable`)."""
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wakeable:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+
+
+def _one_per_petition(messages: Sequence[NationalMessage]) -> list[NationalMessage]:
+    """`due()` already gives heads only; never two of one petition in flight at once, whatever it gives."""
+    seen: set[str] = set()
+    heads: list[NationalMessage] = []
+    for message in messages:
+        if message.petition_id not in seen:
+            seen.add(message.petition_id)
+            heads.append(message)
+    return heads
+
+
+def _report(outcomes: Sequence[_Outcome]) -> RoundReport:
+    return RoundReport(
+        taken=len(outcomes),
+        delivered=sum(1 for o in outcomes if o.receipt is not None and o.recorded),
+        dead=sum(1 for o in outcomes if isinstance(o.error, NationalRefused)),
+        rescheduled=sum(
+            1 for o in outcomes if o.error is not None and not isinstance(o.error, NationalRefused)
+        ),
+        skipped=sum(1 for o in outcomes if o.skipped),
+    )
