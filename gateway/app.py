@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,8 +13,6 @@ from connectors.db.migrate import upgrade
 from gateway.bootstrap import Runtime, build_runtime
 from gateway.broker_link import BrokerLink
 from gateway.inbound.soap_route import soap_router
-from gateway.outbound.answer_documents import SignedLetters
-from gateway.outbound.replies import Replies
 from gateway.outbound.reply_intake import ReplyIntake
 from gateway.settings import Settings
 from gateway.units.cases_api import cases_router
@@ -27,28 +26,28 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     """Built synchronously so that configuration and key errors stop the start, before binding."""
     settings.warn_if_unsafe()
     rt = runtime or build_runtime(settings)
-    # --- WIRING (unit replies), minimal and temporary: Replies (and its SignedLetters, with the
-    # TSA URL and seal image from settings) belong in bootstrap's Runtime ---
-    replies = Replies(
-        uow=rt.uow, routing=rt.config.routing, documents=SignedLetters(rt.config.ministry, rt.signer)
-    )
     link = BrokerLink(
         settings=settings,
         routing=rt.config.routing,
         source=rt.outbox_source,
-        reply_handler=ReplyIntake(replies),
+        reply_handler=ReplyIntake(rt.replies),
     )
-    rt.intake.on_commit = link.wake
-    replies.on_commit = link.wake  # a transfer's case message for the new unit goes out at once
+    # new cases, and a transfer's case message for the new unit, go out at once
+    rt.committed.listen(link.wake)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await upgrade(rt.engine)
         link.start()
+        stop_sending = asyncio.Event()
+        sending = asyncio.create_task(rt.national_sender.run(stop_sending), name="national-sender")
         try:
             yield
         finally:
+            stop_sending.set()
             await link.stop()
+            await sending  # a round in flight finishes: its outcomes are recorded, none is lost
+            rt.national_client.close()
             await rt.engine.dispose()
 
     app = FastAPI(
@@ -62,7 +61,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.add_exception_handler(Problem, problem_handler)
     app.include_router(soap_router(rt.endpoint, rt.contract, settings.max_body_bytes))
     app.include_router(cases_router(rt.uow, rt.config.routing))
-    app.include_router(replies_router(rt.uow, rt.config.routing, replies))  # WIRING (unit replies)
+    app.include_router(replies_router(rt.uow, rt.config.routing, rt.replies))
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:
@@ -72,11 +71,15 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     async def ready() -> dict[str, object]:
         async with rt.uow() as uow:
             pending, oldest = await uow.outbox.lag()
+            national = await uow.national.counts()
+        sender = rt.national_sender
         return {
             "database": "ok",
             "broker": "connected" if link.connected else "disconnected",
             "outbox_pending": pending,
             "outbox_oldest": oldest.isoformat() if oldest else None,
+            "national_portal": sender.breaker.state.value,
+            "national_outbox": national,
         }
 
     return app

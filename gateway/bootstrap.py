@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ import schemas
 import signing
 from connectors.db.engine import make_engine, make_sessions
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
+from connectors.national.client import ZeepNationalClient
 from gateway.inbound.delivery import StoreOutboxSource
 from gateway.inbound.intake import Intake, utc_now
 from gateway.inbound.message_log_hook import MessageLogHook
@@ -21,6 +23,10 @@ from gateway.inbound.signature_check import SignatureCheck
 from gateway.inbound.soap_route import EndpointPolicy, MinistryEndpoint
 from gateway.inbound.wsdl import ServedContract
 from gateway.inbound.xml_guard import hardened_parser
+from gateway.outbound.answer_documents import SignedLetters
+from gateway.outbound.circuit_breaker import CircuitBreaker
+from gateway.outbound.national_sender import NationalSender
+from gateway.outbound.replies import Replies
 from gateway.routing_config import GatewayConfig, load_config
 from gateway.settings import Settings
 from gateway.startup_errors import StartupError
@@ -28,6 +34,21 @@ from gateway.startup_errors import StartupError
 log = logging.getLogger(__name__)
 
 EXPIRY_WARNING_DAYS = 30
+
+
+class CommitSignal:
+    """Called after every commit of the intake and the reply service: wakes the workers that drain
+    what the commit added (the outbox relay, the national sender) instead of waiting for their poll."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, wake: Callable[[], None]) -> None:
+        self._listeners.append(wake)
+
+    def __call__(self) -> None:
+        for wake in self._listeners:
+            wake()
 
 
 @dataclass
@@ -41,6 +62,11 @@ class Runtime:
     contract: ServedContract
     outbox_source: StoreOutboxSource
     signer: signing.SigningKey
+    replies: Replies
+    national_client: ZeepNationalClient
+    national_sender: NationalSender
+
+    committed: CommitSignal
 
 
 def ensure_dev_pki(settings: Settings) -> None:
@@ -118,6 +144,17 @@ def build_runtime(settings: Settings) -> Runtime:
         message_log=MessageLogHook(uow, utc_now),
         signer=signer,
     )
+    replies = Replies(
+        uow=uow,
+        routing=config.routing,
+        documents=SignedLetters(
+            config.ministry, signer, tsa_url=settings.tsa_url, seal_image=settings.seal_image
+        ),
+    )
+    client, sender = build_national(settings, uow, signer, trust)
+    committed = CommitSignal()
+    committed.listen(sender.wake)  # every status change goes to the national outbox in the same commit
+    intake.on_commit = replies.on_commit = committed
     return Runtime(
         settings=settings,
         config=config,
@@ -128,4 +165,43 @@ def build_runtime(settings: Settings) -> Runtime:
         contract=ServedContract(settings.public_url),
         outbox_source=StoreOutboxSource(uow, utc_now),
         signer=signer,
+        replies=replies,
+        national_client=client,
+        national_sender=sender,
+        committed=committed,
     )
+
+
+def build_national(
+    settings: Settings,
+    uow: SqlUnitOfWorkFactory,
+    signer: signing.SigningKey,
+    trust: signing.TrustStore | None,
+) -> tuple[ZeepNationalClient, NationalSender]:
+    """The outbound direction's far end: the signing zeep client (built from the local WSDL, so a
+    bad WSDL or key stops the start) and the worker that drains the national outbox through it."""
+    client = ZeepNationalClient(
+        address=settings.national_url,
+        key=signer,
+        trust=trust,
+        ministry_id=settings.ministry_id,
+        national_id=settings.national_id,
+        timeout=settings.national_timeout,
+        concurrency=settings.national_concurrency,
+        attempts=settings.national_retry_attempts,
+    )
+    sender = NationalSender(
+        uow,
+        client,
+        clock=utc_now,
+        breaker=CircuitBreaker(
+            threshold=settings.national_breaker_threshold,
+            reset_seconds=settings.national_breaker_reset_seconds,
+        ),
+        concurrency=settings.national_concurrency,
+        batch=settings.national_batch,
+        poll_seconds=settings.outbox_poll_seconds,
+        base_backoff=settings.national_base_backoff_seconds,
+        max_backoff=settings.national_max_backoff_seconds,
+    )
+    return client, sender

@@ -31,7 +31,7 @@ class BrokerLink:
         settings: Settings,
         routing: RoutingTable,
         source: OutboxSource,
-        reply_handler: ReplyHandler | None = None,  # WIRING (unit replies): consume pakn.gateway.replies
+        reply_handler: ReplyHandler | None = None,  # consumes pakn.gateway.replies when given
     ) -> None:
         self._settings = settings
         self._routing = routing
@@ -109,7 +109,7 @@ class BrokerLink:
             poll_interval=self._settings.outbox_poll_seconds,
         )
         self.last_error = None
-        # --- WIRING (unit replies): the replies consumer runs beside the relay on the same link ---
+        # the replies consumer runs beside the relay on the same link
         if self._reply_handler is None:
             await self._relay.run(self._stop)
             return

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     national_breaker_reset_seconds: float = Field(
         30.0, gt=0, description="How long an open breaker waits before one trial call"
     )
+    national_base_backoff_seconds: float = Field(
+        1.0, gt=0, description="First step of the outbox's exponential backoff (full jitter)"
+    )
+    tsa_url: str | None = Field(
+        None, description="RFC 3161 timestamp authority: answer PDFs are PAdES B-T with it, B-B without"
+    )
+    seal_image: Path | None = Field(None, description="Image of the ministry's seal, drawn in the PDF stamp")
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:

@@ -18,7 +18,9 @@ One `send()`:
 zeep clients are not thread-safe (nor is the signing plugin's last request/response): each call
 takes a client of its own from a small pool, which grows to the number of calls in flight (at most
 `concurrency`, plus any abandoned at the deadline and still running in their thread) and never
-shrinks, so every client is built once.
+shrinks, so every client is built once. The calls run on worker threads of the client's own, never
+on the event loop's default executor: a slow portal holding every thread there would stall the
+gateway's other threaded work (inbound signature checks, letter signing) for the length of a timeout.
 
 Receipts: with a trust store, a receipt whose signature does not verify is never a delivery; an
 unsigned receipt (verdict "absent") is accepted, as DESIGN §2 leaves receipts' signatures optional.
@@ -32,6 +34,7 @@ import binascii
 import copy
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -149,6 +152,8 @@ class ZeepNationalClient:
         self._pool = _Pool(self._connect)
         self._pool.give_back(self._pool.take())
         self._slots = asyncio.Semaphore(concurrency)
+        # twice the slots: a call abandoned at its deadline may still hold its thread for a while
+        self._threads = ThreadPoolExecutor(max_workers=2 * concurrency, thread_name_prefix="national-soap")
 
     @property
     def address(self) -> str:
@@ -161,6 +166,7 @@ class ZeepNationalClient:
 
     def close(self) -> None:
         """Close the HTTP sessions of every client. Calls already running finish on their own."""
+        self._threads.shutdown(wait=False, cancel_futures=True)
         self._pool.close()
 
     async def send(self, message: NationalMessage) -> Receipt:
@@ -182,7 +188,8 @@ class ZeepNationalClient:
 
     async def _attempt(self, message: NationalMessage, element: str, payload: dict[str, Any]) -> Receipt:
         async with self._slots:
-            call = asyncio.to_thread(self._call, message, element, payload)
+            loop = asyncio.get_running_loop()
+            call = loop.run_in_executor(self._threads, self._call, message, element, payload)
             try:
                 return await asyncio.wait_for(call, self._timeout + DEADLINE_GRACE)
             except TimeoutError as exc:

@@ -108,6 +108,7 @@ class NationalSender:
         """Rounds until `stop` is set. Store errors are logged and waited out; nothing ends the loop."""
         log.info("national sender started")
         store_failures = 0
+        portal_down = False
         while not stop.is_set():
             self._wake.clear()
             try:
@@ -121,9 +122,15 @@ class NationalSender:
             store_failures = 0
             if self._breaker.state is BreakerState.OPEN:
                 delay = self._breaker.retry_after()
-                log.warning("national portal unavailable: circuit open, next trial in %.1f s", delay)
+                if not portal_down:  # once per outage, not once per trial
+                    log.warning("national portal unavailable: circuit open, trial calls every %.1f s", delay)
+                portal_down = True
                 await self._pause(stop, delay, wakeable=False)
-            elif report.taken < self._batch or report.skipped:
+                continue
+            if portal_down and self._breaker.state is BreakerState.CLOSED:
+                log.warning("national portal reachable again: circuit closed, the backlog drains")
+                portal_down = False
+            if report.taken < self._batch or report.skipped:
                 await self._pause(stop, self._poll_seconds)
             # a full batch: more may be due at once
         log.info("national sender stopped")

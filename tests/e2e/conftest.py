@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.unit_side import own_vhost
 from tests.support.databases import PG_URL, fresh_pg_database, sqlite_url
 from tests.support.gateway import LiveGateway, live_gateway
 
@@ -31,4 +32,12 @@ async def gateway(any_db_url: str, tmp_path: Path) -> AsyncIterator[LiveGateway]
 async def sqlite_gateway(tmp_path: Path) -> AsyncIterator[LiveGateway]:
     """The gateway on SQLite only, for tests whose subject is not the store."""
     async with live_gateway(tmp_path, sqlite_url(tmp_path)) as live:
+        yield live
+
+
+@pytest.fixture
+async def gw(any_db_url: str, tmp_path: Path) -> AsyncIterator[LiveGateway]:
+    """The gateway on each backend, on a RabbitMQ virtual host of its own: it consumes
+    ``pakn.gateway.replies``, which gateways of concurrent runs on one vhost would share."""
+    async with own_vhost() as url, live_gateway(tmp_path, any_db_url, amqp_url=url) as live:
         yield live

@@ -114,7 +114,15 @@ async def test_demo_runs_the_main_job(tmp_path: Path) -> None:
         result = await asyncio.to_thread(run, ["demo", "--count", "12", "--seed", "7"], env, tmp_path)
     finally:
         await delete_queues(list(units.values()))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Receipts: accepted 12, duplicates 0, faults 0" in result.stdout
-    assert "{'04': 12}" in result.stdout
-    assert "Every petition accepted, stored and delivered" in result.stdout
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "Receipts: accepted 12, duplicates 0, faults 0" in out
+    assert "{'06': 12}" in out  # every petition answered by the demo unit
+    assert "order violations 0, answers before 04 0" in " ".join(out.split())
+    assert "Every petition accepted, delivered to its unit, answered" in " ".join(out.split())
+    letters = sorted((tmp_path / "var" / "portal" / "answers").glob("*.pdf"))
+    assert len(letters) == 12  # the signed letters the portal received, where the demo says they are
+    assert str(letters[0]) in out.replace("\n", "")
+    trust = signing.TrustStore.from_pem_files(tmp_path / "var" / "pki" / "ca.pem")
+    verdict = await signing.async_verify_pdf(letters[0].read_bytes(), trust)
+    assert [(s.intact, s.valid, s.trusted) for s in verdict.signatures] == [(True, True, True)]

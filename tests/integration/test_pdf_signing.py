@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-import shutil
-import subprocess
-import unicodedata
 from datetime import UTC, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -37,7 +34,9 @@ from signing import (
 )
 from signing.pki import DevPki, init_dev_pki, issue_certificate
 from signing.testing import EphemeralCa
+from tests.support import verifiers
 from tests.support.tsa import LocalTsa, running_tsa
+from tests.support.verifiers import assert_pdfsig_accepts, pdfsig, pdftotext
 
 pytestmark = pytest.mark.integration
 
@@ -56,49 +55,9 @@ ISO_VN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00")
 # --- tools ------------------------------------------------------------------------------------------
 
 
-def tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed (Debian package {package}); CI installs it")
-    return path
-
-
-def run(*args: str) -> str:
-    done = subprocess.run(list(args), capture_output=True, text=True, timeout=60, check=False)
-    return done.stdout + done.stderr
-
-
-def pdftotext(pdf: bytes, tmp_path: Path, *extra: str) -> str:
-    source = tmp_path / "text.pdf"
-    source.write_bytes(pdf)
-    text = run(tool("pdftotext", "poppler-utils"), *extra, str(source), "-")
-    return unicodedata.normalize("NFC", text)
-
-
 def flat(text: str) -> str:
     """Whitespace runs (line breaks of the layout) as single spaces."""
     return " ".join(text.split())
-
-
-def pdfsig(pdf: bytes, nss_db: Path, tmp_path: Path) -> str:
-    source = tmp_path / "signed.pdf"
-    source.write_bytes(pdf)
-    return run(tool("pdfsig", "poppler-utils"), "-nssdir", f"sql:{nss_db}", str(source))
-
-
-def signature_blocks(report: str) -> list[str]:
-    """pdfsig's report cut into one text block per signature."""
-    return re.split(r"^Signature #\d+:", report, flags=re.MULTILINE)[1:]
-
-
-def assert_pdfsig_accepts(report: str, count: int) -> None:
-    blocks = signature_blocks(report)
-    assert len(blocks) == count, report
-    for block in blocks:
-        assert "Signature Validation: Signature is Valid." in block, report
-        assert "Certificate Validation: Certificate is Trusted." in block, report
-        assert "ETSI.CAdES.detached" in block, report  # PAdES, not adbe.pkcs7.detached
-    assert "Total document signed" in blocks[-1], report
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
@@ -140,16 +99,8 @@ def unit_key(ca: SigningKey) -> SigningKey:
 
 @pytest.fixture(scope="module")
 def nss_db(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An NSS database trusting the dev CA only (certutil needs the directory to exist)."""
-    certutil = tool("certutil", "libnss3-tools")
-    db = tmp_path_factory.mktemp("nssdb")
-    for args in (
-        ["-N", "-d", f"sql:{db}", "--empty-password"],
-        ["-A", "-d", f"sql:{db}", "-n", "pakn-dev-root", "-t", "C,C,C", "-i", str(pki.ca_cert)],
-    ):
-        done = subprocess.run([certutil, *args], capture_output=True, text=True, timeout=60, check=False)
-        assert done.returncode == 0, done.stderr
-    return db
+    """An NSS database trusting the dev CA only."""
+    return verifiers.nss_db(tmp_path_factory.mktemp("nssdb"), pki.ca_cert)
 
 
 @pytest.fixture(scope="module")

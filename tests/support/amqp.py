@@ -15,7 +15,7 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
 from connectors.amqp.connection import DEFAULT_URL, check_reachable
-from connectors.amqp.topology import DEAD_QUEUE, declare_topology, unit_queue_name
+from connectors.amqp.topology import DEAD_QUEUE, declare_topology, unit_error_queue_name, unit_queue_name
 from gateway.domain.routing import Unit, make_unit
 
 AMQP_URL = os.environ.get("PAKN_AMQP_URL", DEFAULT_URL)
@@ -44,7 +44,7 @@ async def declared_unit(*, delivery_limit: int = 5) -> AsyncIterator[Unit]:
     try:
         yield unit
     finally:
-        await delete_queues(unit_queue_name(unit.code))
+        await delete_queues(unit_queue_name(unit.code), unit_error_queue_name(unit.code))
         await remove_dead_letters(unit.code)
 
 

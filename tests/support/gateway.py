@@ -1,5 +1,7 @@
 """A real gateway for end-to-end tests: its own config (unit codes unique to the test, so the shared
-broker's queues never mix), its own PKI and database, served over real HTTP from a thread."""
+broker's queues never mix), its own PKI and database, served over real HTTP from a thread, and the
+national portal simulator it delivers to, served the same way (it trusts the gateway's dev CA and
+signs its receipts with the national key, like the real portal would)."""
 
 from __future__ import annotations
 
@@ -18,10 +20,13 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import signing
-from connectors.amqp.topology import unit_queue_name
+from connectors.amqp.topology import unit_error_queue_name, unit_queue_name
 from connectors.db.engine import make_engine, make_sessions
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
+from connectors.national_sim.failure_modes import SimFaults
 from connectors.national_sim.ministry_client import MinistryClient
+from connectors.national_sim.recorder import SimRecorder
+from connectors.national_sim.server import create_sim_app
 from gateway.app import create_app
 from gateway.domain.case import Case
 from gateway.routing_config import default_config_dir
@@ -53,12 +58,26 @@ def suffixed_config(directory: Path, suffix: str) -> dict[str, str]:
 
 
 @dataclass
+class LivePortal:
+    """The national portal simulator the gateway delivers to: what it received, its failure modes."""
+
+    base_url: str
+    recorder: SimRecorder
+    faults: SimFaults
+
+    @property
+    def soap_url(self) -> str:
+        return f"{self.base_url}/soap/national"
+
+
+@dataclass
 class LiveGateway:
     base_url: str
     settings: Settings
     pki: signing.pki.DevPki
     units: dict[str, str]  # MOLISA code → this test's code
     engine: AsyncEngine  # the test's own engine (the server's belongs to the server's event loop)
+    portal: LivePortal
 
     @property
     def wsdl_url(self) -> str:
@@ -113,23 +132,38 @@ async def live_gateway(
     config_dir = tmp_path / "config"
     units = suffixed_config(config_dir, suffix)
     pki = signing.init_dev_pki(pki_dir or tmp_path / "pki")
-    settings = Settings(
-        environment="test",
-        database_url=database_url,
-        amqp_url=amqp_url,
-        config_dir=config_dir,
-        pki_dir=pki.directory,
-        outbox_poll_seconds=0.2,
-        **overrides,
+    sim = create_sim_app(
+        trust=pki.trust_store(),
+        signer=signing.load_pem_key(pki.national_cert, pki.national_key),
+        record_dir=tmp_path / "portal",
     )
+    try:
+        with serve_in_thread(sim) as sim_url:
+            portal = LivePortal(sim_url, sim.state.recorder, sim.state.faults)
+            settings = Settings(
+                environment="test",
+                database_url=database_url,
+                amqp_url=amqp_url,
+                config_dir=config_dir,
+                pki_dir=pki.directory,
+                outbox_poll_seconds=0.2,
+                **{"national_url": portal.soap_url, **overrides},
+            )
+            async with _serve_gateway(settings, database_url) as (base_url, engine):
+                yield LiveGateway(base_url, settings, pki, units, engine, portal)
+    finally:
+        await delete_queues(list(units.values()))
+
+
+@asynccontextmanager
+async def _serve_gateway(settings: Settings, database_url: str) -> AsyncIterator[tuple[str, AsyncEngine]]:
     app = create_app(settings)
     engine = make_engine(database_url)
     try:
         with serve_in_thread(app) as base_url:
-            yield LiveGateway(base_url, settings, pki, units, engine)
+            yield base_url, engine
     finally:
         await engine.dispose()
-        await delete_queues(list(units.values()))
 
 
 async def delete_queues(codes: list[str]) -> None:
@@ -137,8 +171,9 @@ async def delete_queues(codes: list[str]) -> None:
         connection = await aio_pika.connect(AMQP_URL, timeout=5)
         async with connection:
             for code in codes:
-                with suppress(Exception):
-                    # a channel per delete: a failed delete closes its channel
-                    channel = await connection.channel()
-                    await channel.queue_delete(unit_queue_name(code))
-                    await channel.close()
+                for queue in (unit_queue_name(code), unit_error_queue_name(code)):
+                    with suppress(Exception):
+                        # a channel per delete: a failed delete closes its channel
+                        channel = await connection.channel()
+                        await channel.queue_delete(queue)
+                        await channel.close()
