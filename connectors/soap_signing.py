@@ -111,6 +111,12 @@ class SigningPlugin(zeep.Plugin):
         with self._lock:
             return self._last_response
 
+    def reset(self) -> None:
+        """Forget the last request and response, so that what is read after a call is that call's."""
+        with self._lock:
+            self._last_request = None
+            self._last_response = None
+
     def egress(
         self, envelope: etree._Element, http_headers: dict[str, str], operation: Any, binding_options: Any
     ) -> tuple[etree._Element, dict[str, str]]:

@@ -15,7 +15,7 @@ import schemas
 import signing
 from connectors.db.engine import make_engine, make_sessions
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
-from connectors.national.client import ZeepNationalClient
+from connectors.national.client import WireObserver, ZeepNationalClient
 from gateway.inbound.delivery import StoreOutboxSource
 from gateway.inbound.intake import Intake, utc_now
 from gateway.inbound.message_log_hook import MessageLogHook
@@ -27,6 +27,7 @@ from gateway.outbound.answer_documents import SignedLetters
 from gateway.outbound.circuit_breaker import CircuitBreaker
 from gateway.outbound.national_sender import NationalSender
 from gateway.outbound.replies import Replies
+from gateway.outbound.wire_log import NationalWireLog
 from gateway.routing_config import GatewayConfig, load_config
 from gateway.settings import Settings
 from gateway.startup_errors import StartupError
@@ -131,6 +132,7 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = make_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(make_sessions(engine))
     intake = Intake(uow=uow, routing=config.routing)
+    message_log = MessageLogHook(uow, utc_now)
     endpoint = MinistryEndpoint(
         policy=EndpointPolicy(
             ministry_id=settings.ministry_id,
@@ -141,7 +143,7 @@ def build_runtime(settings: Settings) -> Runtime:
         intake=intake,
         check=SignatureCheck(trust, enabled=settings.verify_signatures),
         schema=load_schema(),
-        message_log=MessageLogHook(uow, utc_now),
+        message_log=message_log,
         signer=signer,
     )
     replies = Replies(
@@ -151,7 +153,9 @@ def build_runtime(settings: Settings) -> Runtime:
             config.ministry, signer, tsa_url=settings.tsa_url, seal_image=settings.seal_image
         ),
     )
-    client, sender = build_national(settings, uow, signer, trust)
+    client, sender = build_national(
+        settings, uow, signer, trust, NationalWireLog(message_log, national_id=settings.national_id)
+    )
     committed = CommitSignal()
     committed.listen(sender.wake)  # every status change goes to the national outbox in the same commit
     intake.on_commit = replies.on_commit = committed
@@ -177,6 +181,7 @@ def build_national(
     uow: SqlUnitOfWorkFactory,
     signer: signing.SigningKey,
     trust: signing.TrustStore | None,
+    observer: WireObserver | None = None,
 ) -> tuple[ZeepNationalClient, NationalSender]:
     """The outbound direction's far end: the signing zeep client (built from the local WSDL, so a
     bad WSDL or key stops the start) and the worker that drains the national outbox through it."""
@@ -189,6 +194,7 @@ def build_national(
         timeout=settings.national_timeout,
         concurrency=settings.national_concurrency,
         attempts=settings.national_retry_attempts,
+        observer=observer,
     )
     sender = NationalSender(
         uow,

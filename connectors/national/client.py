@@ -22,6 +22,10 @@ shrinks, so every client is built once. The calls run on worker threads of the c
 on the event loop's default executor: a slow portal holding every thread there would stall the
 gateway's other threaded work (inbound signature checks, letter signing) for the length of a timeout.
 
+Every attempt that reached the wire is handed to `observer` (a `WireRecord`: the signed request as
+sent, the response as parsed, its verdict, the outcome), on the event loop, after the attempt: the
+message log is a hook here as on the inbound side. A call abandoned at its deadline is not observed.
+
 Receipts: with a trust store, a receipt whose signature does not verify is never a delivery; an
 unsigned receipt (verdict "absent") is accepted, as DESIGN §2 leaves receipts' signatures optional.
 """
@@ -32,8 +36,9 @@ import asyncio
 import base64
 import binascii
 import copy
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -48,9 +53,11 @@ import signing
 from connectors.national.classify import INVALID_MESSAGE, classify
 from connectors.soap_signing import ResponseRecord, SigningPlugin, build_signed_client
 from gateway.domain.exchange import NationalMessage, Receipt
-from gateway.ports import NationalRefused, NationalUnavailable
+from gateway.ports import NationalError, NationalRefused, NationalUnavailable
 
-__all__ = ["PAYLOAD_ELEMENTS", "VIETNAM", "ZeepNationalClient"]
+log = logging.getLogger(__name__)
+
+__all__ = ["PAYLOAD_ELEMENTS", "VIETNAM", "WireObserver", "WireRecord", "ZeepNationalClient"]
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 SERVICE, PORT = "NationalExchange", "NationalExchangePort"
@@ -59,6 +66,22 @@ PAYLOAD_ELEMENTS = {"ReceiveStatus": "Status", "ReceiveAnswer": "Answer", "Reque
 DEADLINE_GRACE = 1.0
 """Seconds on top of `timeout` before a call is abandoned even if the transport still waits (a peer
 dripping bytes slower than the read timeout would otherwise hold it for ever)."""
+
+
+@dataclass(frozen=True)
+class WireRecord:
+    """One attempt on the wire: what was sent and what came back (None where nothing did)."""
+
+    operation: str
+    message_id: str
+    petition_id: str
+    request: bytes | None
+    response: ResponseRecord | None
+    outcome: str
+    """"accepted", "duplicate", or the port error's code (e.g. "Client.UnknownPetition", "HTTP.503")."""
+
+
+WireObserver = Callable[[WireRecord], Awaitable[None]]
 
 
 @dataclass
@@ -133,6 +156,7 @@ class ZeepNationalClient:
         retry_initial: float = 0.5,
         retry_max: float = 5.0,
         wsdl: str | Path | None = None,
+        observer: WireObserver | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -149,6 +173,7 @@ class ZeepNationalClient:
         self._attempts = attempts
         self._wait = _jittered_backoff(retry_initial, retry_max)
         self._wsdl = wsdl if wsdl is not None else schemas.national_wsdl_path()
+        self._observer = observer
         self._pool = _Pool(self._connect)
         self._pool.give_back(self._pool.take())
         self._slots = asyncio.Semaphore(concurrency)
@@ -191,28 +216,63 @@ class ZeepNationalClient:
             loop = asyncio.get_running_loop()
             call = loop.run_in_executor(self._threads, self._call, message, element, payload)
             try:
-                return await asyncio.wait_for(call, self._timeout + DEADLINE_GRACE)
+                outcome, wire = await asyncio.wait_for(call, self._timeout + DEADLINE_GRACE)
             except TimeoutError as exc:
                 raise NationalUnavailable(
                     "Network.Timeout", f"no answer within {self._timeout + DEADLINE_GRACE:g} s"
                 ) from exc
+        if wire is not None and self._observer is not None:
+            try:
+                await self._observer(wire)
+            except Exception:  # the log failing must not turn a delivery into a resend
+                log.exception("national %s %s: the wire record was not kept", message.operation, message.id)
+        if isinstance(outcome, Receipt):
+            return outcome
+        raise outcome
 
-    def _call(self, message: NationalMessage, element: str, payload: dict[str, Any]) -> Receipt:
+    def _call(
+        self, message: NationalMessage, element: str, payload: dict[str, Any]
+    ) -> tuple[Receipt | NationalError, WireRecord | None]:
         """In a worker thread: one signed call on a client of this thread's own, classified."""
         try:
             connection = self._pool.take()
         except Exception as exc:  # the first client was built at start, so this is rare: retry later
-            raise NationalUnavailable("Gateway.ClientUnavailable", f"no SOAP client: {exc}") from exc
+            return NationalUnavailable("Gateway.ClientUnavailable", f"no SOAP client: {exc}"), None
         try:
+            connection.plugin.reset()
             operation = getattr(connection.service, message.operation)
+            outcome: Receipt | NationalError
             try:
                 result = operation(Header=self._header(message), **{element: payload})
+                # A result means zeep parsed this very response, so the plugin's record is this call's.
+                outcome = self._receipt(message, result, connection.plugin.last_response)
+            except NationalError as exc:
+                outcome = exc
             except Exception as exc:
-                raise classify(exc) from exc
-            # A result means zeep parsed this very response, so the plugin's record is this call's.
-            return self._receipt(message, result, connection.plugin.last_response)
+                outcome = classify(exc)
+            return outcome, self._wire(message, connection.plugin, outcome)
         finally:
             self._pool.give_back(connection)
+
+    @staticmethod
+    def _wire(
+        message: NationalMessage, plugin: SigningPlugin, outcome: Receipt | NationalError
+    ) -> WireRecord | None:
+        request = plugin.last_request
+        if request is None:  # never left: zeep or the signer refused to build it
+            return None
+        if isinstance(outcome, Receipt):
+            result = "duplicate" if outcome.duplicate else "accepted"
+        else:
+            result = outcome.code
+        return WireRecord(
+            operation=message.operation,
+            message_id=message.message_id,
+            petition_id=message.petition_id,
+            request=request,
+            response=plugin.last_response,
+            outcome=result,
+        )
 
     def _header(self, message: NationalMessage) -> dict[str, Any]:
         header: dict[str, Any] = {

@@ -16,9 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 from lxml import etree
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 import signing
+from connectors.db.message_log_store import verify_chain
+from connectors.db.tables import MessageLogRow
 from connectors.national_sim.recorder import Received
 from gateway.cli.main import app as cli_app
 from tests.e2e.unit_side import (
@@ -125,6 +128,33 @@ async def test_an_answer_reaches_the_portal_signed_after_its_statuses(
     tampered = tmp_path / "tampered.xml"
     tampered.write_bytes(etree.tostring(first, xml_declaration=True, encoding="UTF-8"))
     assert verifiers.xmlsec1_verify(tampered, gw.pki.ca_cert).returncode != 0
+
+    # the gateway's own message log kept each request as sent and each receipt as received, chained
+    async with gw.uow()() as uow:
+        rows = (
+            await uow.session.execute(
+                select(
+                    MessageLogRow.direction,
+                    MessageLogRow.message_id,
+                    MessageLogRow.signature_verdict,
+                    MessageLogRow.signer,
+                    MessageLogRow.outcome,
+                    MessageLogRow.raw,
+                ).where(MessageLogRow.peer == gw.settings.national_id)
+            )
+        ).all()
+        chain = await verify_chain(uow)
+    sent = {r.message_id for r in got}
+    out = {row.message_id: row for row in rows if row.direction == "out" and row.outcome == "accepted"}
+    back = {row.message_id: row for row in rows if row.direction == "in" and row.outcome == "accepted"}
+    assert set(out) == set(back) == sent
+    assert all(row.signature_verdict == "signed" for row in out.values())
+    assert {(row.signature_verdict, row.signer) for row in back.values()} == {
+        ("valid", gw.settings.national_id)
+    }
+    kept = verifiers.write_detached(bytes(out[got[-1].message_id].raw), tmp_path / "kept.xml")
+    assert verifiers.xmlsec1_verify(kept, gw.pki.ca_cert).returncode == 0
+    assert chain == (True, None)
 
     # the letter the portal holds: PAdES, trusted by pdfsig and pyhanko, Vietnamese text intact
     pdf = gw.portal.recorder.answer_pdf(pid, answer_id)
@@ -246,6 +276,15 @@ async def test_a_permanent_fault_is_dead_lettered_with_its_reason_and_replayed(t
         later = [m for m in await national(gw, poison) if (m.id or 0) > (letter.id or 0)]
         assert later and all(m.state == "pending" for m in later)  # held back: never overtake it
         assert letter.payload["Seq"] == 1 and gw.portal.recorder.delivered(poison) == []
+        async with gw.uow()() as uow:  # the refused attempt is on record: the request and the Fault
+            logged = (
+                await uow.session.execute(
+                    select(MessageLogRow.direction, MessageLogRow.outcome).where(
+                        MessageLogRow.message_id == letter.message_id
+                    )
+                )
+            ).all()
+        assert sorted(logged) == [("in", "Client.UnknownPetition"), ("out", "Client.UnknownPetition")]
         await asyncio.sleep(1.5)  # several rounds of the sender: a permanent fault is not retried
         assert gw.portal.recorder.attempts(poison) == 1
 
