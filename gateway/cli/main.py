@@ -14,7 +14,7 @@ app = typer.Typer(
 )
 app.command("serve", help="Run the gateway (applies migrations first).")(serve.serve)
 app.command("migrate", help="Apply database migrations and exit.")(serve.migrate)
-app.command("demo", help="Run the main job on embedded defaults: simulator → gateway → unit queues.")(
+app.command("demo", help="The main job on embedded defaults, both ways: portal → units → signed answers.")(
     demo.demo
 )
 app.add_typer(pki.app, name="pki")
