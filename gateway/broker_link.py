@@ -45,7 +45,8 @@ class BrokerLink:
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        """Connected AND the topology declared: units can consume, the relay can publish."""
+        return self._relay is not None and self._connection is not None and not self._connection.is_closed
 
     def wake(self) -> None:
         if self._relay is not None:
