@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from connectors.db.migrate import upgrade
-from gateway.bootstrap import Runtime, build_runtime
+from gateway.bootstrap import Runtime, build_runtime, checkpoint_schedule, reconcile_schedule
 from gateway.broker_link import BrokerLink
 from gateway.inbound.soap_route import soap_router
 from gateway.outbound.reply_intake import ReplyIntake
@@ -31,6 +31,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         routing=rt.config.routing,
         source=rt.outbox_source,
         reply_handler=ReplyIntake(rt.replies),
+        leadership=rt.relay_leadership,
     )
     # new cases, and a transfer's case message for the new unit, go out at once
     rt.committed.listen(link.wake)
@@ -41,10 +42,26 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         link.start()
         stop_sending = asyncio.Event()
         sending = asyncio.create_task(rt.national_sender.run(stop_sending), name="national-sender")
+        schedule = reconcile_schedule(settings, rt.reconciliation)
+        reconciling = (
+            asyncio.create_task(schedule.run(stop_sending), name="reconcile-schedule") if schedule else None
+        )
+        app.state.reconcile_schedule = schedule
+        checkpoints = checkpoint_schedule(settings, rt.log_checkpointer)
+        checkpointing = (
+            asyncio.create_task(checkpoints.run(stop_sending), name="log-checkpoints")
+            if checkpoints
+            else None
+        )
+        app.state.checkpoint_schedule = checkpoints
         try:
             yield
         finally:
             stop_sending.set()
+            if reconciling is not None:
+                await reconciling  # a run in flight is cancelled: each petition commits on its own
+            if checkpointing is not None:
+                await checkpointing  # a checkpoint in flight finishes: one read, one signature
             await link.stop()
             await sending  # a round in flight finishes: its outcomes are recorded, none is lost
             rt.national_client.close()
@@ -76,6 +93,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         return {
             "database": "ok",
             "broker": "connected" if link.connected else "disconnected",
+            "outbox_relay": "leading" if rt.relay_leadership.leading else "standing by",
             "outbox_pending": pending,
             "outbox_oldest": oldest.isoformat() if oldest else None,
             "national_portal": sender.breaker.state.value,

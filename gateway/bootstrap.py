@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from lxml import etree
@@ -14,15 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import schemas
 import signing
 from connectors.db.engine import make_engine, make_sessions
+from connectors.db.log_checkpointer import LogCheckpointer
+from connectors.db.relay_leadership import RelayLeadership
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from connectors.national.client import WireObserver, ZeepNationalClient
 from gateway.inbound.delivery import StoreOutboxSource
 from gateway.inbound.intake import Intake, utc_now
 from gateway.inbound.message_log_hook import MessageLogHook
+from gateway.inbound.pulled_petition import PulledPetitionDecoder
+from gateway.inbound.reconcile import Reconciliation
+from gateway.inbound.reconcile_schedule import ReconcileSchedule, daily_at, every
 from gateway.inbound.signature_check import SignatureCheck
 from gateway.inbound.soap_route import EndpointPolicy, MinistryEndpoint
 from gateway.inbound.wsdl import ServedContract
 from gateway.inbound.xml_guard import hardened_parser
+from gateway.log_checkpoint_schedule import CheckpointSchedule
 from gateway.outbound.answer_documents import SignedLetters
 from gateway.outbound.circuit_breaker import CircuitBreaker
 from gateway.outbound.national_sender import NationalSender
@@ -66,8 +72,11 @@ class Runtime:
     replies: Replies
     national_client: ZeepNationalClient
     national_sender: NationalSender
+    relay_leadership: RelayLeadership
+    reconciliation: Reconciliation
 
     committed: CommitSignal
+    log_checkpointer: LogCheckpointer | None = None
 
 
 def ensure_dev_pki(settings: Settings) -> None:
@@ -156,6 +165,19 @@ def build_runtime(settings: Settings) -> Runtime:
     client, sender = build_national(
         settings, uow, signer, trust, NationalWireLog(message_log, national_id=settings.national_id)
     )
+    reconciliation = Reconciliation(
+        listing=client,
+        intake=intake,
+        uow=uow,
+        decode=PulledPetitionDecoder(
+            load_schema(), max_bytes=settings.max_body_bytes, max_depth=settings.max_xml_depth
+        ),
+        ministry_id=settings.ministry_id,
+        national_id=settings.national_id,
+        clock=utc_now,
+        lookback=timedelta(days=settings.reconcile_lookback_days),
+        page_size=settings.reconcile_page_size,
+    )
     committed = CommitSignal()
     committed.listen(sender.wake)  # every status change goes to the national outbox in the same commit
     intake.on_commit = replies.on_commit = committed
@@ -172,8 +194,40 @@ def build_runtime(settings: Settings) -> Runtime:
         replies=replies,
         national_client=client,
         national_sender=sender,
+        relay_leadership=RelayLeadership(engine),
+        reconciliation=reconciliation,
         committed=committed,
+        log_checkpointer=build_checkpointer(settings, uow, signer),
     )
+
+
+def build_checkpointer(
+    settings: Settings, uow: SqlUnitOfWorkFactory, signer: signing.SigningKey
+) -> LogCheckpointer:
+    """Signed checkpoints of the message log, by the gateway's key; timestamped when a TSA is set."""
+    return LogCheckpointer(
+        uow, signer, ministry_id=settings.ministry_id, tsa_url=settings.tsa_url, clock=utc_now
+    )
+
+
+def checkpoint_schedule(
+    settings: Settings, checkpointer: LogCheckpointer | None
+) -> CheckpointSchedule | None:
+    """Every `audit_checkpoint_seconds`; None when that is 0 (or the runtime has no checkpointer)."""
+    if checkpointer is None or settings.audit_checkpoint_seconds <= 0:
+        return None
+    return CheckpointSchedule(checkpointer.checkpoint, settings.audit_checkpoint_seconds)
+
+
+def reconcile_schedule(settings: Settings, reconciliation: Reconciliation) -> ReconcileSchedule | None:
+    """Pull mode every N seconds if set, else nightly at `reconcile_at`; None when both are off."""
+    if settings.reconcile_interval_seconds > 0:
+        delay = every(settings.reconcile_interval_seconds)
+    elif settings.reconcile_time is not None:
+        delay = daily_at(settings.reconcile_time)
+    else:
+        return None
+    return ReconcileSchedule(reconciliation.run, delay, utc_now)
 
 
 def build_national(
@@ -209,5 +263,7 @@ def build_national(
         poll_seconds=settings.outbox_poll_seconds,
         base_backoff=settings.national_base_backoff_seconds,
         max_backoff=settings.national_max_backoff_seconds,
+        # longer than one send() can take (every quick try timing out), so a live claim never lapses
+        lease_seconds=settings.national_retry_attempts * (settings.national_timeout + 10) + 30,
     )
     return client, sender

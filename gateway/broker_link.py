@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
 from aio_pika.abc import AbstractRobustConnection
 
@@ -32,11 +34,14 @@ class BrokerLink:
         routing: RoutingTable,
         source: OutboxSource,
         reply_handler: ReplyHandler | None = None,  # consumes pakn.gateway.replies when given
+        leadership: Leadership | None = None,  # several instances: only the leader relays
     ) -> None:
         self._settings = settings
         self._routing = routing
         self._source = source
         self._reply_handler = reply_handler
+        self._leadership = leadership
+        self._topology_ready = False
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._relay: OutboxRelay | None = None
@@ -46,7 +51,7 @@ class BrokerLink:
     @property
     def connected(self) -> bool:
         """Connected AND the topology declared: units can consume, the relay can publish."""
-        return self._relay is not None and self._connection is not None and not self._connection.is_closed
+        return self._topology_ready and self._connection is not None and not self._connection.is_closed
 
     def wake(self) -> None:
         if self._relay is not None:
@@ -90,6 +95,7 @@ class BrokerLink:
             finally:
                 connection, self._connection = self._connection, None
                 self._relay = None
+                self._topology_ready = False
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(connection.close(), CONNECT_TIMEOUT)
 
@@ -103,22 +109,43 @@ class BrokerLink:
             with contextlib.suppress(Exception):
                 await channel.close()
         log.info("RabbitMQ topology declared for %d units", len(self._routing.units))
+        self._topology_ready = True
+        self.last_error = None
+        # the replies consumer (every instance) runs beside the relay (the leader only) on one link
+        relay = asyncio.create_task(self._lead_and_relay(connection), name="outbox-relay")
+        try:
+            if self._reply_handler is not None:
+                await self._consume_replies(connection, self._reply_handler)
+        finally:
+            await relay  # returns once stop is set
+
+    async def _lead_and_relay(self, connection: AbstractRobustConnection) -> None:
+        while not self._stop.is_set():
+            if self._leadership is None:
+                await self._relay_until(connection, self._stop)
+                return
+            async with self._leadership.hold(self._stop) as lost:
+                if lost is None:
+                    return  # stopped while standing by
+                until = asyncio.Event()
+                ending = asyncio.create_task(_first_of(self._stop, lost, then=until))
+                try:
+                    await self._relay_until(connection, until)
+                finally:
+                    ending.cancel()
+            # lead lost: stand by again, another instance may be relaying now
+
+    async def _relay_until(self, connection: AbstractRobustConnection, stop: asyncio.Event) -> None:
         self._relay = OutboxRelay(
             connection,
             self._source,
             batch_size=self._settings.outbox_batch,
             poll_interval=self._settings.outbox_poll_seconds,
         )
-        self.last_error = None
-        # the replies consumer runs beside the relay on the same link
-        if self._reply_handler is None:
-            await self._relay.run(self._stop)
-            return
-        relay = asyncio.create_task(self._relay.run(self._stop), name="outbox-relay")
         try:
-            await self._consume_replies(connection, self._reply_handler)
+            await self._relay.run(stop)
         finally:
-            await relay  # returns once stop is set
+            self._relay = None
 
     async def _consume_replies(self, connection: AbstractRobustConnection, handler: ReplyHandler) -> None:
         delay = 1.0
@@ -134,3 +161,19 @@ class BrokerLink:
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
+
+
+class Leadership(Protocol):
+    """Who relays the outbox when several instances share one store (`connectors.db.relay_leadership`)."""
+
+    def hold(self, stop: asyncio.Event) -> AbstractAsyncContextManager[asyncio.Event | None]: ...
+
+
+async def _first_of(*events: asyncio.Event, then: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        then.set()
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -19,7 +19,14 @@ from typing import Protocol, Self
 
 from gateway.domain.answer import Answer
 from gateway.domain.case import Case
-from gateway.domain.exchange import CaseSummary, LogEntry, NationalMessage, OutboxMessage, Receipt
+from gateway.domain.exchange import (
+    CaseSummary,
+    LogEntry,
+    NationalMessage,
+    OutboxMessage,
+    PetitionPage,
+    Receipt,
+)
 from gateway.domain.petition import Feedback, Petition, PetitionUpdate
 
 
@@ -51,6 +58,15 @@ class NationalPort(Protocol):
 
     async def send(self, message: NationalMessage) -> Receipt:
         """Deliver one message (signed by the gateway); the portal's Receipt, or a NationalError."""
+
+
+class NationalListing(Protocol):
+    """The national portal's `ListPetitions`: pull mode and nightly reconciliation."""
+
+    async def list_petitions(
+        self, *, organ_id: str, since: datetime | None, cursor: str | None, limit: int
+    ) -> PetitionPage:
+        """One page of the petitions addressed to `organ_id`, verified; or a NationalError."""
 
 
 class CaseRepository(Protocol):
@@ -96,6 +112,14 @@ class NationalOutbox(Protocol):
     async def add(self, message: NationalMessage) -> None: ...
     async def due(self, now: datetime, limit: int) -> list[NationalMessage]:
         """Pending messages due now that are first in line for their petition (older ones delivered)."""
+
+    async def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[NationalMessage]:
+        """`due()`, and each one taken out of line until `lease_until`, in this transaction: another
+        gateway instance skips them (rows locked meanwhile are skipped, not waited for). If the
+        claimer dies, they are due again when the lease ends; their MessageId is unchanged."""
+
+    async def release(self, message_id: int, at: datetime) -> None:
+        """A claimed message that was not tried after all: due again at `at`."""
 
     async def mark_delivered(self, message_id: int, at: datetime) -> None: ...
     async def reschedule(self, message_id: int, next_attempt_at: datetime, error: str) -> None: ...

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import time
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,35 @@ class Settings(BaseSettings):
     tsa_url: str | None = Field(
         None, description="RFC 3161 timestamp authority: answer PDFs are PAdES B-T with it, B-B without"
     )
+    audit_checkpoint_seconds: float = Field(
+        3600.0, ge=0, description="Sign a checkpoint of the message log's head every N seconds; 0: off"
+    )
+    audit_retention_days: int | None = Field(
+        None, ge=1, description="Message-log rows older than this are due for export (`audit export`); "
+        "unset: kept for ever"
+    )
     seal_image: Path | None = Field(None, description="Image of the ministry's seal, drawn in the PDF stamp")
+    reconcile_at: str = Field(
+        "02:00", description="Nightly reconciliation (ListPetitions) at this Vietnam time, HH:MM; 'off': none"
+    )
+    reconcile_interval_seconds: float = Field(
+        0.0, ge=0, description="> 0: reconcile every N seconds instead of nightly (pull mode)"
+    )
+    reconcile_lookback_days: int = Field(30, ge=1, description="How far back a reconciliation asks, in days")
+    reconcile_page_size: int = Field(100, ge=1, le=1000, description="Petitions per ListPetitions page")
+
+    @field_validator("reconcile_at")
+    @classmethod
+    def _reconcile_at_is_a_time(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value != "off":
+            time.fromisoformat(value)  # a ValueError names the bad value in the settings error
+        return value
+
+    @property
+    def reconcile_time(self) -> time | None:
+        """When the nightly reconciliation runs (Vietnam time), or None when it is off."""
+        return None if self.reconcile_at == "off" else time.fromisoformat(self.reconcile_at)
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:

@@ -18,10 +18,16 @@
     ├── CertificateExpired       code "CertificateExpired"   - the signer certificate is not valid at the
     │                                                         verification time (expired or not yet valid);
     │                                                         sign_pdf raises it too, at the signing time
-    └── PdfSigningError          code "PdfSigningError"  - a PDF cannot be signed: unreadable or encrypted
-                                                          PDF, page or box out of range, unusable seal
-                                                          image, the timestamp authority failed, or
-                                                          pyHanko refused for another reason
+    ├── PdfSigningError          code "PdfSigningError"  - a PDF cannot be signed: unreadable or encrypted
+    │                                                     PDF, page or box out of range, unusable seal
+    │                                                     image, the timestamp authority failed, or
+    │                                                     pyHanko refused for another reason
+    └── TimestampError           code "TimestampError"   - an RFC 3161 timestamp could not be obtained: the
+                                                          authority is unreachable, answers with an error
+                                                          status or with something that is not a token
+
+verify_statement raises SignatureInvalid, CertificateUntrusted or CertificateExpired; verify_timestamp
+raises SignatureInvalid (bad token, wrong imprint) or CertificateUntrusted (the authority is not trusted).
 
 verify_pdf reports bad PDF signatures in its verdict rather than raising; it raises SignatureInvalid
 only when the file is not a readable PDF at all.
@@ -43,6 +49,7 @@ __all__ = [
     "SignatureInvalid",
     "SignatureMissing",
     "SigningError",
+    "TimestampError",
 ]
 
 
@@ -86,3 +93,9 @@ class PdfSigningError(SigningError):
     """A PDF could not be signed (bad input PDF, bad placement, seal image, timestamp authority, pyHanko)."""
 
     code: ClassVar[str] = "PdfSigningError"
+
+
+class TimestampError(SigningError):
+    """The timestamp authority could not give a token (unreachable, error status, malformed reply)."""
+
+    code: ClassVar[str] = "TimestampError"

@@ -37,8 +37,8 @@ from aio_pika.abc import (
     AbstractRobustChannel,
     AbstractRobustConnection,
 )
-from aiormq.exceptions import ChannelInvalidStateError
 
+from connectors.amqp.deliveries import is_stale, next_delivery
 from connectors.amqp.errors import AmqpError, BrokerUnavailable, TopologyError, Unroutable
 from connectors.amqp.mapping import translated
 from connectors.amqp.publishing import publish
@@ -140,8 +140,8 @@ class ReplyConsumer:
                 await asyncio.wait_for(channel.close(), self._broker_timeout)
             raise
         try:
-            while (message := await _next(inbox, stop)) is not None:
-                if not _stale(message):
+            while (message := await next_delivery(inbox, stop)) is not None:
+                if not is_stale(message):
                     await self.handle(message, stop)
         finally:
             await self._shut(queue, tag, channel)
@@ -282,34 +282,6 @@ def _error_queue(unit_code: str | None) -> str | None:
 def _clip(text: str) -> str:
     text = text.strip() or "-"
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
-
-
-async def _next(
-    inbox: asyncio.Queue[AbstractIncomingMessage], stop: asyncio.Event
-) -> AbstractIncomingMessage | None:
-    """The next delivery, or None once ``stop`` is set."""
-    if stop.is_set():
-        return None
-    if not inbox.empty():
-        return inbox.get_nowait()
-    getter = asyncio.ensure_future(inbox.get())
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait((getter, stopper), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopper.cancel()
-        getter.cancel()
-    if getter.done() and not getter.cancelled():
-        return getter.result()  # a delivery beats stop: it is in hand, settle it before leaving
-    return None
-
-
-def _stale(message: AbstractIncomingMessage) -> bool:
-    try:
-        message.channel  # noqa: B018 (aio-pika's property raises once the channel is closed)
-    except ChannelInvalidStateError:
-        return True
-    return False
 
 
 async def _pause(stop: asyncio.Event | None, seconds: float) -> None:

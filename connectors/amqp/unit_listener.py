@@ -20,9 +20,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
-from aiormq.exceptions import ChannelInvalidStateError
 
 from connectors.amqp.connection import connect
+from connectors.amqp.deliveries import is_stale, next_delivery
 from connectors.amqp.errors import ListenerError
 from connectors.amqp.mapping import translated
 from connectors.amqp.topology import unit_queue_name
@@ -83,10 +83,10 @@ async def _consume(
     handled = 0
     try:
         while max_messages is None or handled < max_messages:
-            message = await _next(inbox, stop)
+            message = await next_delivery(inbox, stop)
             if message is None:
                 break
-            if _stale(message):
+            if is_stale(message):
                 continue  # its channel died with the link: the broker redelivers it on the new one
             await _handle(message, out_dir, on_message)
             handled += 1
@@ -96,26 +96,6 @@ async def _consume(
         with contextlib.suppress(Exception):
             await asyncio.wait_for(queue.cancel(consumer_tag), broker_timeout)
     return handled
-
-
-async def _next(
-    inbox: asyncio.Queue[AbstractIncomingMessage], stop: asyncio.Event
-) -> AbstractIncomingMessage | None:
-    """The next delivery, or None once ``stop`` is set."""
-    if stop.is_set():
-        return None
-    if not inbox.empty():
-        return inbox.get_nowait()
-    getter = asyncio.ensure_future(inbox.get())
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait((getter, stopper), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopper.cancel()
-        getter.cancel()
-    if getter.done() and not getter.cancelled():
-        return getter.result()  # a message beats stop: it is in hand, handle it before leaving
-    return None
 
 
 async def _handle(message: AbstractIncomingMessage, out_dir: Path, on_message: OnMessage | None) -> None:
@@ -133,14 +113,6 @@ async def _handle(message: AbstractIncomingMessage, out_dir: Path, on_message: O
         raise ListenerError(f"cannot write {path}: {exc}; message requeued") from exc
     if await _settle(message.ack(), message_id) and on_message is not None:
         on_message(message_id, path)
-
-
-def _stale(message: AbstractIncomingMessage) -> bool:
-    try:
-        message.channel  # noqa: B018 (aio-pika's property raises once the channel is closed)
-    except ChannelInvalidStateError:
-        return True
-    return False
 
 
 def _problem(message_id: str, body: bytes) -> str | None:

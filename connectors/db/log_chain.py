@@ -1,8 +1,8 @@
 """The message log's hash chain: entry_hash = sha256(prev_hash ‖ canonical fields ‖ sha256(raw)).
 
-Changing a stored message, its metadata or their order breaks every later link; `verify_chain`
-finds the first broken row. (Cutting rows off the end leaves a shorter valid chain: anchor the head
-hash elsewhere, e.g. in a daily report, to prove that too.)
+Changing a stored message, its metadata or their order breaks every later link; `row_problem`
+says what is wrong with a row. Cutting rows off the end leaves a shorter valid chain: the signed
+checkpoints (log_checkpoint.py) anchor the head so that is caught too (log_audit.py).
 """
 
 from __future__ import annotations
@@ -52,3 +52,38 @@ def link_hash(prev_hash: str, fields: ChainFields, raw_sha256: str) -> str:
     digest.update(b"\n")
     digest.update(raw_sha256.encode("ascii"))
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainRow:
+    """One stored row as the chain sees it (from the store or from an exported segment)."""
+
+    id: int
+    fields: ChainFields
+    raw: bytes
+    raw_sha256: str
+    prev_hash: str
+    entry_hash: str
+
+
+# Stable codes of what can be wrong with a row, checked in this order.
+RAW_DIGEST = "Log.RawDigest"
+LINK = "Log.Link"
+ENTRY_HASH = "Log.EntryHash"
+
+
+def row_problem(row: ChainRow, expected_prev: str) -> tuple[str, str] | None:
+    """(code, what is wrong) for a row that does not follow `expected_prev`, or None if it does."""
+    if raw_digest(row.raw) != row.raw_sha256:
+        return RAW_DIGEST, "the raw message is not the one whose digest was chained (raw bytes changed)"
+    if row.prev_hash != expected_prev:
+        return LINK, (
+            "prev_hash is not the previous row's entry_hash (a row before it was deleted, inserted"
+            " or reordered)"
+        )
+    if link_hash(row.prev_hash, row.fields, row.raw_sha256) != row.entry_hash:
+        return ENTRY_HASH, (
+            "entry_hash does not recompute (direction, peer, operation, MessageId, verdict, signer,"
+            " outcome, time or raw digest changed)"
+        )
+    return None

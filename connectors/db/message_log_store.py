@@ -11,14 +11,15 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.db.errors import map_db_errors
+from connectors.db.log_audit import ChainWalk
+from connectors.db.log_audit_store import stored_rows
 from connectors.db.log_chain import GENESIS, ChainFields, link_hash, raw_digest
-from connectors.db.session_access import SessionSource, session_of
+from connectors.db.session_access import SessionSource
 from connectors.db.tables import MessageLogRow
 from gateway.domain.exchange import LogEntry
 
 # pg_advisory_xact_lock key: "PAKNLOG" in ASCII.
 ADVISORY_LOCK_KEY = int.from_bytes(b"PAKNLOG", "big")
-_VERIFY_BATCH = 200
 
 
 class SqlMessageLog:
@@ -57,35 +58,12 @@ class SqlMessageLog:
 
 
 async def verify_chain(source: SessionSource) -> tuple[bool, int | None]:
-    """Walk the whole log in id order: (True, None), or (False, id of the first broken row)."""
-    session = session_of(source)
-    expected_prev = GENESIS
-    after = 0
-    while True:
-        query = (
-            select(
-                MessageLogRow.id, MessageLogRow.direction, MessageLogRow.peer, MessageLogRow.operation,
-                MessageLogRow.message_id, MessageLogRow.signature_verdict, MessageLogRow.signer,
-                MessageLogRow.outcome, MessageLogRow.created_at, MessageLogRow.raw,
-                MessageLogRow.raw_sha256, MessageLogRow.prev_hash, MessageLogRow.entry_hash,
-            )
-            .where(MessageLogRow.id > after)
-            .order_by(MessageLogRow.id)
-            .limit(_VERIFY_BATCH)
-        )
-        with map_db_errors():
-            rows = (await session.execute(query)).all()
-        if not rows:
-            return True, None
-        for row in rows:
-            id_, direction, peer, operation, message_id, verdict, signer, outcome, at, *rest = row
-            raw, raw_sha256, prev_hash, entry_hash = rest
-            fields = ChainFields(direction, peer, operation, message_id, verdict, signer, outcome, at)
-            if (
-                prev_hash != expected_prev
-                or raw_digest(bytes(raw)) != raw_sha256
-                or link_hash(prev_hash, fields, raw_sha256) != entry_hash
-            ):
-                return False, id_
-            expected_prev = entry_hash
-            after = id_
+    """Walk the whole log's links in id order: (True, None), or (False, id of the first broken row).
+
+    Links only; `log_audit_store.audit_store` also checks the signed checkpoints and says why.
+    """
+    walk = ChainWalk(())
+    async for row in stored_rows(source):
+        walk.feed(row)
+    first = walk.finish().first_break
+    return (True, None) if first is None else (False, first.entry_id)

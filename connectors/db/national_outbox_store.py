@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Select, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -42,6 +42,38 @@ class SqlNationalOutbox:
             await self._session.execute(insert(NationalOutboxRow).values(row))
 
     async def due(self, now: datetime, limit: int) -> list[NationalMessage]:
+        with map_db_errors():
+            rows = (await self._session.execute(self._due_query(now, limit))).scalars().all()
+        return [_message(r) for r in rows]
+
+    async def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[NationalMessage]:
+        # PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent instances take disjoint heads without
+        # waiting; a head claimed by one is "not due" for the others until its lease ends, and it
+        # still blocks its petition's later messages. SQLite renders no FOR UPDATE: its write
+        # transactions (BEGIN IMMEDIATE) already run one at a time.
+        query = self._due_query(now, limit).with_for_update(skip_locked=True, of=NationalOutboxRow)
+        with map_db_errors():
+            rows = (await self._session.execute(query)).scalars().all()
+            messages = [_message(r) for r in rows]
+            if messages:
+                statement = (
+                    update(NationalOutboxRow)
+                    .where(NationalOutboxRow.id.in_([m.id for m in messages]))
+                    .values(next_attempt_at=lease_until)
+                )
+                await self._session.execute(statement, execution_options=_NO_SYNC)
+        return messages
+
+    async def release(self, message_id: int, at: datetime) -> None:
+        statement = (
+            update(NationalOutboxRow)
+            .where(NationalOutboxRow.id == message_id, NationalOutboxRow.state == PENDING)
+            .values(next_attempt_at=at)
+        )
+        with map_db_errors():
+            await self._session.execute(statement, execution_options=_NO_SYNC)
+
+    def _due_query(self, now: datetime, limit: int) -> Select[NationalOutboxRow]:
         earlier = aliased(NationalOutboxRow)
         blocked = (
             select(earlier.id)
@@ -60,9 +92,7 @@ class SqlNationalOutbox:
             .order_by(NationalOutboxRow.id)
             .limit(limit)
         )
-        with map_db_errors():
-            rows = (await self._session.execute(query)).scalars().all()
-        return [_message(r) for r in rows]
+        return query
 
     async def mark_delivered(self, message_id: int, at: datetime) -> None:
         await self._update(message_id, state=DELIVERED, delivered_at=at, last_error=None)

@@ -146,6 +146,26 @@ class MessageLogRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class LogCheckpointRow(Base):
+    """A signed statement of the message log's head: catches rows cut off the end and anchors exports.
+
+    `last_entry_id` is no foreign key on purpose: an exported segment's rows may leave the store
+    while the checkpoint that vouches for them stays.
+    """
+
+    __tablename__ = "message_log_checkpoints"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    last_entry_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    entry_count: Mapped[int] = mapped_column(BigInteger)
+    ministry_id: Mapped[str] = mapped_column(String(CODE))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    signer_certificate: Mapped[str] = mapped_column(Text)
+    timestamp_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
 class OutboxRow(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "id"),)

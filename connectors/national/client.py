@@ -28,6 +28,9 @@ message log is a hook here as on the inbound side. A call abandoned at its deadl
 
 Receipts: with a trust store, a receipt whose signature does not verify is never a delivery; an
 unsigned receipt (verdict "absent") is accepted, as DESIGN §2 leaves receipts' signatures optional.
+
+One `list_petitions()` (`gateway.ports.NationalListing`): one signed `ListQuery`, on the same pool,
+threads, retries and observer; the page is used only if its signature verifies (`listing.py`).
 """
 
 from __future__ import annotations
@@ -38,21 +41,23 @@ import binascii
 import copy
 import logging
 import threading
+import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 from zeep.proxy import ServiceProxy
 
 import schemas
 import signing
+from connectors.national import listing
 from connectors.national.classify import INVALID_MESSAGE, classify
 from connectors.soap_signing import ResponseRecord, SigningPlugin, build_signed_client
-from gateway.domain.exchange import NationalMessage, Receipt
+from gateway.domain.exchange import NationalMessage, PetitionPage, Receipt
 from gateway.ports import NationalError, NationalRefused, NationalUnavailable
 
 log = logging.getLogger(__name__)
@@ -66,6 +71,7 @@ PAYLOAD_ELEMENTS = {"ReceiveStatus": "Status", "ReceiveAnswer": "Answer", "Reque
 DEADLINE_GRACE = 1.0
 """Seconds on top of `timeout` before a call is abandoned even if the transport still waits (a peer
 dripping bytes slower than the read timeout would otherwise hold it for ever)."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -211,24 +217,56 @@ class ZeepNationalClient:
         receipt: Receipt = await retrying(self._attempt, message, element, payload)
         return receipt
 
+    async def list_petitions(
+        self, *, organ_id: str, since: datetime | None, cursor: str | None, limit: int
+    ) -> PetitionPage:
+        """One page of `ListPetitions` (a signed ListQuery), verified; or a `NationalError`."""
+        query = listing.query(organ_id=organ_id, since=since, cursor=cursor, limit=limit)
+        message_id = str(uuid.uuid4())  # one per page: a quick retry asks the same question again
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(NationalUnavailable),
+            reraise=True,
+        )
+        page: PetitionPage = await retrying(self._list_attempt, message_id, query)
+        return page
+
     async def _attempt(self, message: NationalMessage, element: str, payload: dict[str, Any]) -> Receipt:
+        outcome, wire = await self._in_thread(self._call, message, element, payload)
+        await self._observe(wire)
+        if isinstance(outcome, Receipt):
+            return outcome
+        raise outcome
+
+    async def _list_attempt(self, message_id: str, query: dict[str, Any]) -> PetitionPage:
+        outcome, wire = await self._in_thread(self._list_call, message_id, query)
+        await self._observe(wire)
+        if isinstance(outcome, PetitionPage):
+            return outcome
+        raise outcome
+
+    async def _in_thread(
+        self, call: Callable[..., tuple[T, WireRecord | None]], *args: Any
+    ) -> tuple[T, WireRecord | None]:
+        """`call(*args)` on a worker thread of the client's own, within a slot and the deadline."""
         async with self._slots:
             loop = asyncio.get_running_loop()
-            call = loop.run_in_executor(self._threads, self._call, message, element, payload)
+            running = loop.run_in_executor(self._threads, call, *args)
             try:
-                outcome, wire = await asyncio.wait_for(call, self._timeout + DEADLINE_GRACE)
+                return await asyncio.wait_for(running, self._timeout + DEADLINE_GRACE)
             except TimeoutError as exc:
                 raise NationalUnavailable(
                     "Network.Timeout", f"no answer within {self._timeout + DEADLINE_GRACE:g} s"
                 ) from exc
-        if wire is not None and self._observer is not None:
-            try:
-                await self._observer(wire)
-            except Exception:  # the log failing must not turn a delivery into a resend
-                log.exception("national %s %s: the wire record was not kept", message.operation, message.id)
-        if isinstance(outcome, Receipt):
-            return outcome
-        raise outcome
+
+    async def _observe(self, wire: WireRecord | None) -> None:
+        if wire is None or self._observer is None:
+            return
+        try:
+            await self._observer(wire)
+        except Exception:  # the log failing must not turn a delivery into a resend
+            log.exception("national %s %s: the wire record was not kept", wire.operation, wire.message_id)
 
     def _call(
         self, message: NationalMessage, element: str, payload: dict[str, Any]
@@ -254,25 +292,45 @@ class ZeepNationalClient:
         finally:
             self._pool.give_back(connection)
 
+    def _list_call(
+        self, message_id: str, query: dict[str, Any]
+    ) -> tuple[PetitionPage | NationalError, WireRecord | None]:
+        """In a worker thread: one signed ListQuery; the page is read from the verified response."""
+        try:
+            connection = self._pool.take()
+        except Exception as exc:
+            return NationalUnavailable("Gateway.ClientUnavailable", f"no SOAP client: {exc}"), None
+        try:
+            connection.plugin.reset()
+            outcome: PetitionPage | NationalError
+            header = {"MessageId": message_id, "From": self._ministry_id, "To": self._national_id}
+            try:
+                # zeep's parsed result is not used: only what the page's signature covers is read.
+                connection.service.ListPetitions(Header=header | {"SentAt": _now()}, **query)
+                outcome = listing.verified_page(
+                    connection.plugin.last_response,
+                    trust=self._trust,
+                    national_id=self._national_id,
+                    message_id=message_id,
+                )
+            except NationalError as exc:
+                outcome = exc
+            except Exception as exc:
+                outcome = classify(exc)
+            result = f"listed:{len(outcome.petitions)}" if isinstance(outcome, PetitionPage) else outcome.code
+            return outcome, _wire_record(listing.OPERATION, message_id, "", connection.plugin, result)
+        finally:
+            self._pool.give_back(connection)
+
     @staticmethod
     def _wire(
         message: NationalMessage, plugin: SigningPlugin, outcome: Receipt | NationalError
     ) -> WireRecord | None:
-        request = plugin.last_request
-        if request is None:  # never left: zeep or the signer refused to build it
-            return None
         if isinstance(outcome, Receipt):
             result = "duplicate" if outcome.duplicate else "accepted"
         else:
             result = outcome.code
-        return WireRecord(
-            operation=message.operation,
-            message_id=message.message_id,
-            petition_id=message.petition_id,
-            request=request,
-            response=plugin.last_response,
-            outcome=result,
-        )
+        return _wire_record(message.operation, message.message_id, message.petition_id, plugin, result)
 
     def _header(self, message: NationalMessage) -> dict[str, Any]:
         header: dict[str, Any] = {
@@ -329,6 +387,22 @@ class ZeepNationalClient:
             timeout=self._timeout,
         )
         return _Connection(service=service, plugin=plugin, close=client.transport.session.close)
+
+
+def _wire_record(
+    operation: str, message_id: str, petition_id: str, plugin: SigningPlugin, outcome: str
+) -> WireRecord | None:
+    request = plugin.last_request
+    if request is None:  # never left: zeep or the signer refused to build it
+        return None
+    return WireRecord(
+        operation=operation,
+        message_id=message_id,
+        petition_id=petition_id,
+        request=request,
+        response=plugin.last_response,
+        outcome=outcome,
+    )
 
 
 def _jittered_backoff(first: float, longest: float) -> wait_exponential_jitter:

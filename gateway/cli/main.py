@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import demo, outbound, pki, serve, sim, units
+from gateway.cli import audit, demo, outbound, pki, reconcile, serve, sim, units
 
 app = typer.Typer(
     name="pakn-gateway",
@@ -14,6 +14,9 @@ app = typer.Typer(
 )
 app.command("serve", help="Run the gateway (applies migrations first).")(serve.serve)
 app.command("migrate", help="Apply database migrations and exit.")(serve.migrate)
+app.command("reconcile", help="Reconcile now: take in the petitions the portal lists and the gateway lacks.")(
+    reconcile.reconcile
+)
 app.command("demo", help="The main job on embedded defaults, both ways: portal → units → signed answers.")(
     demo.demo
 )
@@ -21,6 +24,7 @@ app.add_typer(pki.app, name="pki")
 app.add_typer(units.app, name="unit")
 app.add_typer(sim.app, name="national-sim")
 app.add_typer(outbound.app, name="outbound")
+app.add_typer(audit.app, name="audit")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

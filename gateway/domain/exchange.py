@@ -85,3 +85,17 @@ class NationalMessage:
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class PetitionPage:
+    """One page of the portal's `ListPetitions` (pull mode, reconciliation), as far as it verified.
+
+    Each petition is kept as the `Petition` element the portal signed, serialised on its own, so the
+    inbound decoder (the one pushed petitions go through) reads it and nothing else does.
+    """
+
+    petitions: tuple[bytes, ...]
+    next_cursor: str | None
+    message_id: str
+    """The MessageId of the ListQuery that fetched it (the message log pairs them)."""

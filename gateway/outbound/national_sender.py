@@ -79,6 +79,7 @@ class NationalSender:
         poll_seconds: float = 0.5,
         base_backoff: float = 1.0,
         max_backoff: float = 300.0,
+        lease_seconds: float = 300.0,
         rand: Callable[[], float] = random.random,
     ) -> None:
         if concurrency < 1 or batch < 1:
@@ -93,6 +94,7 @@ class NationalSender:
         self._base_backoff = base_backoff
         self._max_backoff = max_backoff
         self._rand = rand
+        self._lease = lease_seconds
         self._wake = asyncio.Event()
         self.last_report = RoundReport()
 
@@ -143,8 +145,12 @@ class NationalSender:
         if self._breaker.state is BreakerState.OPEN:
             self.last_report = RoundReport()
             return self.last_report
+        now = self._clock()
         async with self._uow() as uow:
-            due = _one_per_petition(await uow.national.due(self._clock(), self._batch))
+            # claimed for a lease: another instance of the gateway skips them meanwhile
+            claimed = await uow.national.claim(now, self._batch, now + timedelta(seconds=self._lease))
+            await uow.commit()
+        due = _one_per_petition(claimed)
         slots = asyncio.Semaphore(self._concurrency)
 
         async def deliver(message: NationalMessage) -> _Outcome:
@@ -154,6 +160,12 @@ class NationalSender:
                 return await self._record(await self._send(message))
 
         outcomes = await asyncio.gather(*(deliver(m) for m in due))
+        skipped = [o.message.id for o in outcomes if o.skipped and o.message.id is not None]
+        if skipped:  # claimed but never tried (the breaker said no): back in line now, not after the lease
+            async with self._uow() as uow:
+                for message_id in skipped:
+                    await uow.national.release(message_id, now)
+                await uow.commit()
         self.last_report = _report(outcomes)
         return self.last_report
 

@@ -23,11 +23,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aio_pika
+import httpx
 import pytest
 import zeep.exceptions
 from aio_pika.abc import AbstractIncomingMessage
@@ -38,6 +40,7 @@ from connectors.national_sim.generator import generate_petitions
 from connectors.national_sim.ministry_client import MinistryClient
 from connectors.national_sim.server import create_sim_app
 from tests.e2e.unit_side import own_vhost
+from tests.support.databases import PG_URL, fresh_pg_database
 from tests.support.gateway import LivePortal, delete_queues, eventually, suffixed_config
 from tests.support.gateway_process import GatewayProcess, free_port
 from tests.support.live_server import serve_in_thread
@@ -78,16 +81,20 @@ class UnitSide:
 
 @dataclass
 class Bench:
-    gateway: GatewayProcess
+    gateways: list[GatewayProcess]  # one, or several instances sharing the store and the broker
     portal: LivePortal
     units: UnitSide
     pki: signing.pki.DevPki
     database_url: str
-    link: TcpProxy  # between the gateway and the broker
+    link: TcpProxy  # between the gateways and the broker
+
+    @property
+    def gateway(self) -> GatewayProcess:
+        return self.gateways[0]
 
 
-@pytest.fixture
-async def bench(any_db_url: str, tmp_path: Path) -> AsyncIterator[Bench]:
+@asynccontextmanager
+async def make_bench(database_url: str, tmp_path: Path, instances: int = 1) -> AsyncIterator[Bench]:
     suffix = uuid.uuid4().hex[:6].upper()
     config = tmp_path / "config"
     units = suffixed_config(config, suffix)
@@ -100,24 +107,42 @@ async def bench(any_db_url: str, tmp_path: Path) -> AsyncIterator[Bench]:
             portal = LivePortal(sim_url, sim.state.recorder, sim.state.faults)
             env = {
                 "PAKN_ENVIRONMENT": "test",
-                "PAKN_DATABASE_URL": any_db_url,
+                "PAKN_DATABASE_URL": database_url,
                 "PAKN_AMQP_URL": link.proxied(amqp_url),
                 "PAKN_CONFIG_DIR": str(config),
                 "PAKN_PKI_DIR": str(pki.directory),
-                "PAKN_HTTP_PORT": str(free_port()),
                 "PAKN_NATIONAL_URL": portal.soap_url,
                 "PAKN_OUTBOX_POLL_SECONDS": "0.2",
+                "PAKN_RECONCILE_AT": "off",  # no nightly ListPetitions inside a test that counts calls
                 "PAKN_NATIONAL_RETRY_ATTEMPTS": "1",
                 "PAKN_NATIONAL_MAX_BACKOFF_SECONDS": "1",
                 "PAKN_NATIONAL_BREAKER_RESET_SECONDS": "0.5",
             }
-            gateway = GatewayProcess(env, tmp_path)
+            gateways = []
+            for n in range(instances):
+                workdir = tmp_path / f"gateway-{n}"
+                workdir.mkdir()
+                gateways.append(GatewayProcess(env | {"PAKN_HTTP_PORT": str(free_port())}, workdir))
             try:
                 units_side = UnitSide(amqp_url, list(units.values()))  # units reach the broker directly
-                yield Bench(gateway, portal, units_side, pki, any_db_url, link)
+                yield Bench(gateways, portal, units_side, pki, database_url, link)
             finally:
-                gateway.stop()
+                for gateway in gateways:
+                    gateway.stop()
                 await delete_queues(list(units.values()))
+
+
+@pytest.fixture
+async def bench(any_db_url: str, tmp_path: Path) -> AsyncIterator[Bench]:
+    async with make_bench(any_db_url, tmp_path) as bench:
+        yield bench
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[Bench]:
+    """Three instances on one PostgreSQL database and one RabbitMQ virtual host."""
+    async with fresh_pg_database(PG_URL) as url, make_bench(url, tmp_path, instances=3) as bench:
+        yield bench
 
 
 class Portal:
@@ -134,13 +159,14 @@ class Portal:
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(PUSHERS, thread_name_prefix="portal-push")
 
-    def _client(self) -> MinistryClient:
-        client = getattr(self._local, "client", None)
+    def _client(self, index: int = 0) -> MinistryClient:
+        clients: dict[int, MinistryClient] = self._local.__dict__.setdefault("clients", {})
+        client = clients.get(index)
         if client is None:
-            gw, pki = self._bench.gateway, self._bench.pki
+            gw, pki = self._bench.gateways[index], self._bench.pki
             key = signing.load_pem_key(pki.national_cert, pki.national_key)
             client = MinistryClient(f"{gw.base_url}/soap/pakn?wsdl", key, trust=pki.trust_store(), timeout=10)
-            self._local.client = client
+            clients[index] = client
         return client
 
     def warm_up(self) -> None:
@@ -148,7 +174,8 @@ class Portal:
         barrier = threading.Barrier(PUSHERS)
 
         def build() -> None:
-            self._client()
+            for index in range(len(self._bench.gateways)):
+                self._client(index)
             barrier.wait(timeout=30)  # holds every thread until all have one: each builds its own
 
         for future in [self._threads.submit(build) for _ in range(PUSHERS)]:
@@ -162,9 +189,12 @@ class Portal:
 
     def _push(self, petition: dict[str, Any], deadline: float) -> None:
         pid = petition["PetitionId"]
+        instances = len(self._bench.gateways)
+        target = sum(map(ord, pid)) % instances  # spread over the instances, as a load balancer would
         while time.monotonic() < deadline:
             try:
-                receipt = self._client().submit_petition(petition, message_id=self.message_ids[pid])
+                client = self._client(target)
+                receipt = client.submit_petition(petition, message_id=self.message_ids[pid])
             except zeep.exceptions.Fault as fault:
                 if str(fault.code).startswith("soap:Client"):
                     with self._lock:
@@ -173,6 +203,7 @@ class Portal:
             except Exception as exc:  # connection refused or reset while the gateway is down: retry
                 with self._lock:
                     self.retried.append(type(exc).__name__)
+                target = (target + 1) % instances  # the balancer tries another instance
             else:
                 if receipt.Accepted:
                     with self._lock:
@@ -184,9 +215,10 @@ class Portal:
 
 
 async def run_with_fault(bench: Bench, fault: Callable[[Bench], Awaitable[None]], seed: int) -> Portal:
-    gw = bench.gateway
-    gw.start()
-    await asyncio.to_thread(gw.wait_ready)
+    for instance in bench.gateways:
+        instance.start()
+    for instance in bench.gateways:
+        await asyncio.to_thread(instance.wait_ready)
     stop = asyncio.Event()
     consumer = asyncio.create_task(bench.units.run(stop))
     portal = Portal(bench, generate_petitions(COUNT, seed=seed, attachment_ratio=0.2))
@@ -202,7 +234,8 @@ async def run_with_fault(bench: Bench, fault: Callable[[Bench], Awaitable[None]]
         assert len(portal.receipts) == COUNT
         await settled(bench, portal)
     except BaseException:
-        print(gw.tail())
+        for instance in bench.gateways:
+            print(instance.tail())
         raise
     finally:
         stop.set()
@@ -293,3 +326,38 @@ async def test_the_broker_link_cut_mid_load_loses_nothing_and_doubles_nothing(be
 
     await run_with_fault(bench, cut_for_a_while, seed=503)
     assert bench.gateway.starts == 1  # the same process rode it out
+
+
+async def test_three_instances_share_the_work_and_one_killed_mid_load_loses_nothing(cluster: Bench) -> None:
+    """Three gateways on one PostgreSQL and one broker: one relays the outbox (the others stand by),
+    all three take petitions, replies and national deliveries (claimed, never sent twice at once);
+    the relaying instance is killed mid-load and another takes over."""
+
+    async def roles() -> list[str]:
+        async with httpx.AsyncClient(timeout=5) as http:
+            return [
+                (await http.get(f"{g.base_url}/health/ready")).json()["outbox_relay"]
+                for g in cluster.gateways
+                if g.process is not None and g.process.poll() is None
+            ]
+
+    async def kill_the_leader(bench: Bench) -> None:
+        async with httpx.AsyncClient(timeout=5) as http:
+            states = [(await http.get(f"{g.base_url}/health/ready")).json() for g in bench.gateways]
+        [leader] = [
+            g for g, state in zip(bench.gateways, states, strict=True) if state["outbox_relay"] == "leading"
+        ]
+        await asyncio.to_thread(leader.kill)
+
+    portal = await run_with_fault(cluster, kill_the_leader, seed=504)
+    assert sorted(await roles()) == ["leading", "standing by"]  # the survivors: one took over
+    recorder = cluster.portal.recorder
+    accepted = [r.message_id for r in recorder.received if r.outcome == "accepted"]
+    assert len(accepted) == len(set(accepted)) == 3 * len(portal.receipts)  # 01, 03, 04 each, once
+    # the instances shared the national deliveries (the national outbox is claimed per message)
+    sending = [
+        g for g in cluster.gateways if "delivered (accepted)" in g.log_path.read_text(errors="replace")
+    ]
+    assert len(sending) >= 2
+    duplicates = sum(1 for r in recorder.received if r.outcome == "duplicate")
+    assert duplicates <= 10  # a resend only for what the killed instance had in flight

@@ -20,7 +20,7 @@ from tests.integration.conftest import sqlite_url
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0002_national_outbound"
+HEAD = "0003_log_checkpoints"
 
 
 async def test_upgrade_twice_is_idempotent(db_engine: AsyncEngine) -> None:

@@ -190,6 +190,15 @@ class FakeNationalOutbox:
         ready = [m for m in heads.values() if m.state == "pending" and (m.next_attempt_at or now) <= now]
         return sorted(ready, key=lambda m: m.id or 0)[:limit]
 
+    async def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[NationalMessage]:
+        taken = await self.due(now, limit)
+        for m in taken:
+            self._set(m.id or 0, next_attempt_at=lease_until)
+        return taken
+
+    async def release(self, message_id: int, at: datetime) -> None:
+        self._set(message_id, next_attempt_at=at)
+
     def _set(self, message_id: int, **changes: object) -> None:
         self.w.national = [replace(m, **changes) if m.id == message_id else m for m in self.w.national]  # type: ignore[arg-type]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
@@ -99,6 +100,7 @@ class ScriptedPort:
         self.down = False
         self.in_flight = 0
         self.max_in_flight = 0
+        self.on_call: Callable[[], None] = lambda: None
 
     def then(self, message_id: str, *outcomes: Receipt | Exception) -> None:
         self.script.setdefault(message_id, []).extend(outcomes)
@@ -106,6 +108,7 @@ class ScriptedPort:
     async def send(self, message: NationalMessage) -> Receipt:
         assert self.store.open == 0, "a transaction is open across a network call"
         self.calls.append(message.message_id)
+        self.on_call()
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -270,7 +273,7 @@ async def test_each_outcome_has_its_own_short_transaction() -> None:
     s.port.then(c, unavailable())
     before = s.store.world.commits
     await s.sender.run_once()  # the port asserts no transaction is open while it is called
-    assert s.store.world.commits - before == 3
+    assert s.store.world.commits - before == 1 + 3  # the claim, then one per outcome
 
 
 async def test_sends_concurrently_but_within_the_limit() -> None:
@@ -285,9 +288,16 @@ async def test_a_delivery_whose_record_failed_is_resent_and_settled_by_the_dupli
     s = Setup()
     [m] = await queue(s.store, "P-A", 1)
     s.port.then(m, accepted(m), accepted(m, duplicate=True))
-    s.store.fail_commits = 1  # the portal accepted, but the gateway could not record it
+
+    def fail_the_record() -> None:  # the portal accepted, but the gateway could not record it
+        s.store.fail_commits = 1
+        s.port.on_call = lambda: None
+
+    s.port.on_call = fail_the_record
     assert await s.sender.run_once() == 0
     assert s.store.row(m).state == "pending"
+    assert await s.sender.run_once() == 0  # still claimed: nobody sends it while the lease runs
+    s.clock.advance(301)  # the claim's lease (300 s by default) is over: due again
     assert await s.sender.run_once() == 1
     assert s.port.calls == [m, m]  # the same MessageId: the portal answers Duplicate
     assert s.store.row(m).state == "delivered"

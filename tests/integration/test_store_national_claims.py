@@ -1,0 +1,68 @@
+"""Several gateway instances share one national outbox: a claim takes heads out of line for a lease,
+so two instances never send the same message at once, and a crashed claimer's messages come back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from connectors.db.unit_of_work import SqlUnitOfWorkFactory
+from gateway.domain.case import Case
+from tests.unit.samples import petition
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+
+
+async def fill(db_uow: SqlUnitOfWorkFactory, petitions: int) -> None:
+    """Cases that arrived: each puts 01 (Seq 1, the head) and 03 (Seq 2, behind it) in the outbox."""
+    async with db_uow() as uow:
+        for n in range(petitions):
+            sample = petition(f"P-{n}")
+            await uow.cases.add(Case.arrive(f"P-{n}", "CVL", sample.fingerprint(), NOW), sample)
+        await uow.commit()
+
+
+async def test_concurrent_claims_take_disjoint_heads(db_uow: SqlUnitOfWorkFactory, db_url: str) -> None:
+    await fill(db_uow, 6)
+    if db_url.startswith("postgresql"):
+        # both transactions open at once: the second skips the rows the first holds, it does not wait
+        async with db_uow() as first, db_uow() as second:
+            a = await first.national.claim(NOW, 3, NOW + LEASE)
+            b = await second.national.claim(NOW, 100, NOW + LEASE)
+            await first.commit()
+            await second.commit()
+    else:  # SQLite: write transactions run one after the other (BEGIN IMMEDIATE)
+        async with db_uow() as first:
+            a = await first.national.claim(NOW, 3, NOW + LEASE)
+            await first.commit()
+        async with db_uow() as second:
+            b = await second.national.claim(NOW, 100, NOW + LEASE)
+            await second.commit()
+    taken_a, taken_b = {m.id for m in a}, {m.id for m in b}
+    assert len(taken_a) == 3 and taken_a.isdisjoint(taken_b)
+    assert {m.payload["Seq"] for m in a + b} == {1}  # heads only: nothing overtakes its Seq 1
+    assert {m.petition_id for m in a + b} == {f"P-{n}" for n in range(6)}
+    async with db_uow() as third:  # everything due is claimed: nothing left for a third instance
+        assert await third.national.claim(NOW + timedelta(seconds=1), 100, NOW + LEASE) == []
+
+
+async def test_a_claim_lapses_after_its_lease_and_a_release_puts_it_back_at_once(
+    db_uow: SqlUnitOfWorkFactory,
+) -> None:
+    await fill(db_uow, 2)
+    async with db_uow() as uow:
+        claimed = await uow.national.claim(NOW, 100, NOW + LEASE)
+        await uow.commit()
+    assert len(claimed) == 2
+    async with db_uow() as uow:
+        assert await uow.national.claim(NOW + LEASE - timedelta(seconds=1), 100, NOW + 2 * LEASE) == []
+        # the claimer died: at the lease's end the same messages (same MessageIds) are due again
+        again = await uow.national.claim(NOW + LEASE, 100, NOW + 2 * LEASE)
+        await uow.commit()
+    assert [m.message_id for m in again] == [m.message_id for m in claimed]
+    async with db_uow() as uow:
+        await uow.national.release(again[0].id or 0, NOW + LEASE)
+        await uow.commit()
+    async with db_uow() as uow:
+        [back] = await uow.national.claim(NOW + LEASE, 100, NOW + 3 * LEASE)
+    assert back.message_id == again[0].message_id
