@@ -38,7 +38,8 @@ from gateway.cli.common import configure_logging, load_settings, startup_errors
 from gateway.domain.case import Status
 
 console = Console()
-FOLLOW_TIMEOUT_SECONDS = 300.0
+FOLLOW_SECONDS_BASE = 60.0
+FOLLOW_SECONDS_PER_PETITION = 0.5
 TOPOLOGY_TIMEOUT_SECONDS = 30.0
 
 
@@ -160,7 +161,8 @@ async def _push_and_follow(
         )
         progress.update(sent, completed=report.sent)
         ids = list(report.petition_ids)
-        deadline = time.monotonic() + FOLLOW_TIMEOUT_SECONDS
+        # generous for the count, but bounded: a stuck petition ends the demo with its report
+        deadline = time.monotonic() + FOLLOW_SECONDS_BASE + FOLLOW_SECONDS_PER_PETITION * count
         stage = _Stage({}, set())
         while time.monotonic() < deadline and not unit.done():
             stage = await _stage(runtime, recorder, ids)

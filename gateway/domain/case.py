@@ -88,6 +88,12 @@ class Case:
             return  # a second confirm of the same delivery changes nothing
         self._move(Status.ASSIGNED, at)
 
+    def reached(self, unit_code: str, at: datetime) -> None:
+        """The unit the case was routed to replied about it, so its queue had it: a unit can act
+        before the relay has committed the broker's confirm (03 → 04 then). Nothing otherwise."""
+        if self.status is Status.ACCEPTED and self.unit_code == unit_code:
+            self._move(Status.ASSIGNED, at)
+
     def reassign(self, unit_code: str, to_unit: str, at: datetime, note: str | None = None) -> None:
         self._require_holder(unit_code)
         self._check(Status.ASSIGNED)

@@ -100,6 +100,7 @@ class Replies:
         document: bytes | None,
     ) -> None:
         now, unit = reply.at, reply.unit_code
+        case.reached(unit, now)  # the relay's confirm may still be on its way: 04 first, in order
         match reply.kind:
             case ReplyKind.CLAIM:
                 case.claim(unit, now)
@@ -163,6 +164,7 @@ def _check_can_answer(case: Case, unit_code: str) -> None:
     """The transaction's own rules, tried on a copy before the letter is rendered and signed."""
     probe = Case(case.petition_id, case.unit_code, case.fingerprint, history=list(case.history))
     at = case.history[-1].changed_at
+    probe.reached(unit_code, at)
     if probe.status is Status.ASSIGNED:
         probe.claim(unit_code, at)
     probe.complete(unit_code, at)

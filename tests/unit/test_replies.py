@@ -4,6 +4,7 @@ from gateway.domain.case import Status
 from gateway.domain.errors import InvalidTransition, WrongUnit
 from gateway.domain.petition import PetitionUpdate, UpdateAction
 from gateway.domain.reply import AnswerDraft, ReplyKind, UnitReply
+from gateway.inbound.delivery import StoreOutboxSource
 from gateway.inbound.intake import Intake
 from gateway.outbound.errors import InvalidReply, UnknownCase, UnknownUnit
 from gateway.outbound.replies import Replies
@@ -147,3 +148,21 @@ async def test_bad_replies() -> None:
         await replies.handle(reply(ReplyKind.NOTE, note="  "))
     with pytest.raises(InvalidReply):
         await replies.handle(reply(ReplyKind.ANSWER))
+
+
+async def test_a_unit_quicker_than_the_relays_commit_is_not_refused() -> None:
+    """The unit consumed the case before the relay recorded the broker's confirm (still 03): its
+    reply proves delivery, so 04 is recorded first, then the claim; the late confirm changes nothing."""
+    uow = FakeUnitOfWorkFactory()
+    routing = load_config().routing
+    await Intake(uow=uow, routing=routing, clock=lambda: WHEN).submit_petition(header(), petition())
+    replies = Replies(uow=uow, routing=routing, documents=LetterMaker(), clock=lambda: WHEN)
+    with pytest.raises(WrongUnit):  # not the unit it was routed to: no proof of delivery, refused
+        await replies.handle(reply(ReplyKind.CLAIM, 1, unit="CVL"))
+    assert (await replies.handle(reply(ReplyKind.CLAIM, 2))).status == "05"
+    await StoreOutboxSource(uow, lambda: WHEN).confirmed(list(uow.world.outbox))  # the confirm, late
+    async with uow() as u:
+        case = await u.cases.get(PID)
+    assert case is not None
+    assert [h.status.value for h in case.history] == ["01", "03", "04", "05"]
+    assert national_ops(uow)[-2:] == ["ReceiveStatus:04", "ReceiveStatus:05"]
