@@ -33,7 +33,9 @@ from typing import Any
 from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from PIL import Image, UnidentifiedImageError
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.images import PdfImage
@@ -310,11 +312,45 @@ def _simple_signer(key: SigningKey) -> SimpleSigner:
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
-    return SimpleSigner(
+    return _LoadedKeySigner(
+        key.private_key,
         signing_cert=certificate,
         signing_key=private_key,
         cert_registry=SimpleCertificateStore.from_certs([certificate, *chain]),  # type: ignore[no-untyped-call]
     )
+
+
+class _LoadedKeySigner(SimpleSigner):
+    """pyHanko's SimpleSigner parses the private key from DER again for every signature, and signs
+    for real on the dry run that only sizes the signature. Profiled in the soak (BENCHMARKS.md), the
+    two were most of an answer's cost. The key object loaded once signs instead; an RSA dry run
+    returns a placeholder of the exact size. Other mechanisms (e.g. PSS) go to pyHanko as before."""
+
+    def __init__(self, loaded: PrivateKeyTypes, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._loaded = loaded
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._loaded, rsa.RSAPrivateKey):
+            if dry_run:
+                return bytes(self._loaded.key_size // 8)  # PKCS#1 v1.5: always the modulus size
+            return self._loaded.sign(data, padding.PKCS1v15(), _hash(digest_algorithm))
+        if mechanism == "ecdsa" and isinstance(self._loaded, ec.EllipticCurvePrivateKey):
+            return self._loaded.sign(data, ec.ECDSA(_hash(digest_algorithm)))  # cheap; sized for real
+        return await super().async_sign_raw(data, digest_algorithm, dry_run)
+
+
+def _hash(digest_algorithm: str) -> hashes.HashAlgorithm:
+    known: dict[str, hashes.HashAlgorithm] = {
+        "sha256": hashes.SHA256(),
+        "sha384": hashes.SHA384(),
+        "sha512": hashes.SHA512(),
+    }
+    try:
+        return known[digest_algorithm.lower()]
+    except KeyError as exc:
+        raise PdfSigningError(f"digest {digest_algorithm} is not one the gateway signs with") from exc
 
 
 def _asn1_certificate(cert: x509.Certificate) -> asn1_x509.Certificate:
