@@ -12,7 +12,10 @@ from fastapi import FastAPI
 from connectors.db.migrate import upgrade
 from gateway.bootstrap import Runtime, build_runtime, checkpoint_schedule, reconcile_schedule
 from gateway.broker_link import BrokerLink
+from gateway.inbound.intake import utc_now
 from gateway.inbound.soap_route import soap_router
+from gateway.ops.api import ops_router
+from gateway.ops.dead_letters import DeadLetters
 from gateway.outbound.reply_intake import ReplyIntake
 from gateway.settings import Settings
 from gateway.units.cases_api import cases_router
@@ -79,6 +82,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(soap_router(rt.endpoint, rt.contract, settings.max_body_bytes))
     app.include_router(cases_router(rt.uow, rt.config.routing))
     app.include_router(replies_router(rt.uow, rt.config.routing, rt.replies))
+    app.include_router(ops_router(settings, DeadLetters(rt.uow, settings.amqp_url, utc_now)))
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:

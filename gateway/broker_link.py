@@ -103,7 +103,10 @@ class BrokerLink:
         channel = await connection.channel()
         try:
             await declare_topology(
-                channel, self._routing.units.values(), delivery_limit=self._settings.amqp_delivery_limit
+                channel,
+                self._routing.units.values(),
+                delivery_limit=self._settings.amqp_delivery_limit,
+                retry_delays=self._settings.retry_delays_seconds,
             )
         finally:
             with contextlib.suppress(Exception):
@@ -151,7 +154,10 @@ class BrokerLink:
         delay = 1.0
         while not self._stop.is_set():
             try:
-                await ReplyConsumer(connection, handler).run(self._stop)
+                consumer = ReplyConsumer(
+                    connection, handler, retry_delays=self._settings.retry_delays_seconds
+                )
+                await consumer.run(self._stop)
             except AmqpError as exc:
                 self.last_error = exc.message
                 log.warning("replies consumer cannot start (%s); retry in %.0f s", exc.message, delay)

@@ -98,6 +98,20 @@ class Settings(BaseSettings):
     )
     reconcile_lookback_days: int = Field(30, ge=1, description="How far back a reconciliation asks, in days")
     reconcile_page_size: int = Field(100, ge=1, le=1000, description="Petitions per ListPetitions page")
+    retry_delays_seconds: list[float] = Field(
+        default_factory=lambda: [10.0, 60.0, 600.0, 3600.0],
+        description="The replies consumer's retry ladder: delays before each new try, then pakn.dead",
+    )
+    ops_token: SecretStr | None = Field(
+        None, description="Bearer token of the operator REST routes (/api/ops); unset: they answer 503"
+    )
+
+    @field_validator("retry_delays_seconds")
+    @classmethod
+    def _retry_delays_are_positive(cls, value: list[float]) -> list[float]:
+        if not value or any(d <= 0 for d in value):
+            raise ValueError("must be a non-empty JSON list of positive seconds, e.g. [10, 60, 600, 3600]")
+        return value
 
     @field_validator("reconcile_at")
     @classmethod

@@ -42,12 +42,29 @@ async def publish(exchange: AbstractExchange, message: OutboxMessage, *, confirm
     """
     # no message id in the text: rows failing the same way share one message (the relay groups them)
     action = f"publish to exchange {message.exchange!r} with key {message.routing_key!r}"
+    await publish_confirmed(
+        exchange,
+        to_amqp_message(message),
+        message.routing_key,
+        confirm_timeout=confirm_timeout,
+        action=action,
+    )
+
+
+async def publish_confirmed(
+    exchange: AbstractExchange,
+    message: aio_pika.Message,
+    routing_key: str,
+    *,
+    confirm_timeout: float,
+    action: str,
+) -> None:
+    """``publish`` for a message built elsewhere (a retry's or a replay's copy); same errors."""
     try:
         # the timeout is ours, not aio-pika's: on a broken robust connection a publish can wait for
         # the link before its own timeout even starts
         result = await asyncio.wait_for(
-            exchange.publish(to_amqp_message(message), message.routing_key, mandatory=True),
-            confirm_timeout,
+            exchange.publish(message, routing_key, mandatory=True), confirm_timeout
         )
     except (Exception, asyncio.CancelledError) as exc:
         current = asyncio.current_task()

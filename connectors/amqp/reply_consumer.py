@@ -7,12 +7,17 @@ A reply is never dropped in silence. For each delivery, in order:
   error queue ``pakn.unit.<CODE>.errors`` (schema ``urn:pakn:unit-error:1``, persistent, publisher
   confirmed, ``correlation_id`` = the reply's message_id), **then ack**;
 - refused with no unit to tell (no usable routing key, body unreadable), or the unit has no error
-  queue: **reject without requeue**, so the queue's dead-letter exchange puts it on ``pakn.dead``
-  where an operator sees it; logged;
+  queue: it can never succeed, so it is published to ``pakn.dead`` with the ``x-pakn-*`` headers
+  (reason = the refusal's code, stage ``replies``, attempts, last error, original exchange and
+  routing key, when), confirmed, **then ack**; logged;
 - a transient failure (``StoreError``/``StoreConflict``, the handler's timeout, the error queue
-  not confirming, anything unexpected): a pause that grows while failures go on (so an outage does
-  not spin the queue), then **nack with requeue**. The quorum queue counts deliveries: a poison
-  message dead-letters after its delivery limit.
+  not confirming, anything unexpected): the retry ladder (``connectors.amqp.retry_ladder``): the
+  reply is republished to the delay queue of its next step (``x-pakn-attempt``, ``x-pakn-last-error``),
+  confirmed, **then ack**; it comes back by itself after the delay. After the last step it goes to
+  ``pakn.dead`` (reason ``RetriesExhausted``) as above.
+- the delay queue or ``pakn.dead`` cannot take it (broker trouble): a pause that grows while
+  failures go on (so an outage does not spin the queue), then **nack with requeue**; the quorum
+  queue counts deliveries, and past its delivery limit the broker dead-letters it (``x-death``).
 
 Replies are handled one at a time, in delivery order: a unit that publishes a claim and then the
 answer must not see the answer applied first (and the claim refused). Prefetch still fills the
@@ -27,10 +32,11 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import aio_pika
 from aio_pika.abc import (
     AbstractIncomingMessage,
     AbstractQueue,
@@ -38,11 +44,12 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
+from connectors.amqp import retry_ladder as ladder
 from connectors.amqp.deliveries import is_stale, next_delivery
 from connectors.amqp.errors import AmqpError, BrokerUnavailable, TopologyError, Unroutable
 from connectors.amqp.mapping import translated
-from connectors.amqp.publishing import publish
-from connectors.amqp.topology import REPLIES_QUEUE, unit_error_queue_name
+from connectors.amqp.publishing import publish, publish_confirmed
+from connectors.amqp.topology import DEAD_EXCHANGE, REPLIES_QUEUE, REPLIES_STAGE, unit_error_queue_name
 from gateway.domain.exchange import OutboxMessage
 from gateway.ports import StoreError
 
@@ -105,10 +112,12 @@ class ReplyConsumer:
         handler_timeout: float = HANDLER_TIMEOUT,
         min_backoff: float = 0.5,
         max_backoff: float = 30.0,
+        retry_delays: Sequence[float] = ladder.DEFAULT_RETRY_DELAYS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if prefetch < 1:
             raise ValueError("prefetch must be at least 1")
+        self._delays = ladder.checked_delays(retry_delays)  # declared by declare_topology
         self._connection = connection
         self._handler = handler
         self._prefetch = prefetch
@@ -119,7 +128,7 @@ class ReplyConsumer:
         self._backoff = min_backoff
         self._clock = clock
         self._publisher: AbstractRobustChannel | None = None
-        self.counts: Counter[str] = Counter()  # applied, refused, dead_lettered, requeued
+        self.counts: Counter[str] = Counter()  # applied, refused, delayed, dead_lettered, requeued
         self.last_error: str | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -152,16 +161,16 @@ class ReplyConsumer:
         try:
             async with asyncio.timeout(self._handler_timeout):
                 await self._handler(
-                    message.body, message_id=message_id, routing_key=message.routing_key or ""
+                    message.body, message_id=message_id, routing_key=ladder.origin(message)[1]
                 )
         except ReplyRefusal as refusal:
             self._backoff = self._min_backoff
             await self._refuse(message, refusal, stop)
         except (StoreError, TimeoutError) as exc:
-            await self._requeue(message, f"{type(exc).__name__}: {exc}", stop)
+            await self._retry_later(message, f"{type(exc).__name__}: {exc}", stop)
         except Exception as exc:
             log.exception("replies: handler failed on %s; treating it as transient", message_id)
-            await self._requeue(message, f"{type(exc).__name__}: {exc}", stop)
+            await self._retry_later(message, f"{type(exc).__name__}: {exc}", stop)
         else:
             self._backoff = self._min_backoff
             self.last_error = None
@@ -173,15 +182,15 @@ class ReplyConsumer:
     ) -> None:
         reply_id = message.message_id or refusal.reply_message_id
         queue_name = _error_queue(refusal.unit_code)
+        attempts = ladder.attempts_so_far(message) + 1
         if queue_name is None:
             log.warning(
                 "replies: %s (key %r) refused and no unit to tell; dead-lettered: %s",
                 reply_id,
-                message.routing_key,
+                ladder.origin(message)[1],
                 refusal,
             )
-            if await _settle(message.reject(requeue=False), reply_id):
-                self.counts["dead_lettered"] += 1
+            await self._dead_letter(message, refusal.code, str(refusal), attempts, stop)
             return
         try:
             await self._publish_error(queue_name, reply_id, refusal)
@@ -189,15 +198,90 @@ class ReplyConsumer:
             log.warning(
                 "replies: %s refused but %s does not exist; dead-lettered: %s", reply_id, queue_name, refusal
             )
-            if await _settle(message.reject(requeue=False), reply_id):
-                self.counts["dead_lettered"] += 1
+            await self._dead_letter(
+                message, refusal.code, f"{refusal} (no queue {queue_name})", attempts, stop
+            )
             return
         except AmqpError as exc:
-            await self._requeue(message, f"cannot publish to {queue_name}: {exc.code}: {exc.message}", stop)
+            await self._retry_later(
+                message, f"cannot publish to {queue_name}: {exc.code}: {exc.message}", stop
+            )
             return
         log.info("replies: %s of unit %s refused: %s", reply_id, refusal.unit_code, refusal)
         if await _settle(message.ack(), reply_id):
             self.counts["refused"] += 1
+
+    async def _retry_later(
+        self, message: AbstractIncomingMessage, error: str, stop: asyncio.Event | None
+    ) -> None:
+        """The next step of the ladder, or ``pakn.dead`` after the last one."""
+        self.last_error = error
+        attempt = ladder.attempts_so_far(message) + 1
+        if attempt > len(self._delays):
+            await self._dead_letter(message, "RetriesExhausted", error, attempt, stop)
+            return
+        delay = self._delays[attempt - 1]
+        queue_name = ladder.retry_queue_name(REPLIES_STAGE, delay)
+        copy = ladder.copy_of(message, ladder.retry_headers(message, attempt, error))
+        try:
+            await self._publish_copy("", queue_name, copy)
+        except AmqpError as exc:
+            await self._requeue(message, f"{error}; and cannot delay it: {exc.code}: {exc.message}", stop)
+            return
+        log.warning(
+            "replies: %s not applied (%s); attempt %d, back in %s",
+            message.message_id,
+            error,
+            attempt,
+            ladder.delay_label(delay),
+        )
+        if await _settle(message.ack(), message.message_id):
+            self.counts["delayed"] += 1
+
+    async def _dead_letter(
+        self,
+        message: AbstractIncomingMessage,
+        reason: str,
+        error: str,
+        attempts: int,
+        stop: asyncio.Event | None,
+    ) -> None:
+        """To ``pakn.dead`` with why, confirmed, then ack; if the broker cannot take it, requeue."""
+        headers = ladder.dead_headers(
+            message, reason=reason, stage=REPLIES_STAGE, attempts=attempts, error=error, at=self._clock()
+        )
+        # routed by the original key: an operator (and `pakn.dead`'s bindings) see whose reply it was
+        key = ladder.origin(message)[1]
+        try:
+            await self._publish_copy(DEAD_EXCHANGE, key, ladder.copy_of(message, headers))
+        except AmqpError as exc:
+            await self._requeue(
+                message, f"{error}; and cannot dead-letter it: {exc.code}: {exc.message}", stop
+            )
+            return
+        log.warning(
+            "replies: %s dead-lettered to %s: %s: %s", message.message_id, DEAD_EXCHANGE, reason, error
+        )
+        if await _settle(message.ack(), message.message_id):
+            self.counts["dead_lettered"] += 1
+
+    async def _publish_copy(self, exchange_name: str, routing_key: str, copy: aio_pika.Message) -> None:
+        channel = await self._publishing_channel()
+        exchange = (
+            channel.default_exchange
+            if exchange_name == ""
+            else await channel.get_exchange(exchange_name, ensure=False)
+        )
+        action = f"publish {copy.message_id} to exchange {exchange_name!r} with key {routing_key!r}"
+        try:
+            await publish_confirmed(
+                exchange, copy, routing_key, confirm_timeout=self._broker_timeout, action=action
+            )
+        except Unroutable:
+            raise
+        except AmqpError:
+            await self._close_publisher()  # a channel that timed out or broke: start afresh next time
+            raise
 
     async def _requeue(
         self, message: AbstractIncomingMessage, reason: str, stop: asyncio.Event | None

@@ -9,7 +9,7 @@ instead of looping forever. The limit is set explicitly because RabbitMQ before 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from aio_pika import ExchangeType
@@ -17,6 +17,12 @@ from aio_pika.abc import AbstractChannel, AbstractExchange
 
 from connectors.amqp.errors import TopologyError
 from connectors.amqp.mapping import translated
+from connectors.amqp.retry_ladder import (
+    DEFAULT_RETRY_DELAYS,
+    checked_delays,
+    retry_queue_arguments,
+    retry_queue_name,
+)
 from gateway.domain.routing import QUEUE_PREFIX, UNIT_CODE, Unit
 
 CASES_EXCHANGE = "pakn.cases"
@@ -24,6 +30,7 @@ DEAD_EXCHANGE = "pakn.dead"
 DEAD_QUEUE = "pakn.dead"
 REPLIES_EXCHANGE = "pakn.replies"
 REPLIES_QUEUE = "pakn.gateway.replies"
+REPLIES_STAGE = "replies"  # the replies consumer's name in delay queues and dead-letter headers
 UNIT_QUEUE_PREFIX = QUEUE_PREFIX  # "pakn.unit."
 UNIT_KEY_PREFIX = "unit."
 UNIT_ERRORS_SUFFIX = ".errors"
@@ -75,17 +82,23 @@ async def declare_topology(
     units: Iterable[Unit],
     *,
     delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
+    retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
     step_timeout: float = DECLARE_TIMEOUT,
 ) -> None:
     """Declare exchanges, queues and bindings; running it again with the same arguments is a no-op.
 
     ``delivery_limit`` applies to the unit queues and their error queues; the replies queue always
-    has the default limit.
+    has the default limit. ``retry_delays`` are the replies consumer's delay queues
+    (``connectors.amqp.retry_ladder``), each dead-lettering back to ``pakn.gateway.replies``.
 
     A queue that already exists with other arguments (another delivery limit, a classic queue)
     raises ``TopologyError`` and leaves the channel closed by the broker: use a fresh channel after.
     """
     arguments = quorum_arguments(delivery_limit)
+    try:
+        delays = checked_delays(retry_delays)
+    except ValueError as exc:
+        raise TopologyError(str(exc)) from exc
     unit_codes = [_checked(unit.code) for unit in units]
 
     async def declare_exchange(name: str) -> AbstractExchange:
@@ -110,6 +123,9 @@ async def declare_topology(
     # the replies queue is shared by every unit: its limit is fixed, or declaring units with another
     # limit would fail with PRECONDITION_FAILED on it
     await declare_bound_queue(REPLIES_QUEUE, replies, "#", quorum_arguments(DEFAULT_DELIVERY_LIMIT))
+    for delay in delays:
+        name = retry_queue_name(REPLIES_STAGE, delay)
+        await declare_bound_queue(name, None, "", retry_queue_arguments(delay, REPLIES_QUEUE))
     for code in unit_codes:
         await declare_bound_queue(unit_queue_name(code), cases, unit_binding_key(code), arguments)
         await declare_bound_queue(unit_error_queue_name(code), None, "", arguments)

@@ -25,6 +25,20 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Hệ thống tạm thời không lưu được, vui lòng gửi lại sau",
         "Storage temporarily unavailable; send the same reply again later",
     ),
+    # operator routes (gateway.ops.api)
+    "OpsDisabled": (
+        503,
+        "Chức năng vận hành chưa được bật (chưa đặt PAKN_OPS_TOKEN)",
+        "Operator routes are disabled (PAKN_OPS_TOKEN is not set)",
+    ),
+    "DeadLetter.Unknown": (404, "Không tìm thấy thư chết này", "No such dead letter"),
+    "DeadLetter.BadId": (400, "Mã thư chết không hợp lệ", "Invalid dead letter id"),
+    "DeadLetter.NotDiscardable": (409, "Không thể hủy thư chết này", "This dead letter cannot be discarded"),
+    "BrokerUnavailable": (
+        503,
+        "Không kết nối được RabbitMQ, vui lòng thử lại sau",
+        "RabbitMQ is unavailable; try again later",
+    ),
 }
 RETRY_AFTER_SECONDS = 5
 

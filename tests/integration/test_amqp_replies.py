@@ -1,5 +1,6 @@
 """The replies consumer against the real RabbitMQ, with a fake handler: applied → acked; refused →
-the unit's error queue names the reply; nobody to tell → pakn.dead; transient → redelivered.
+the unit's error queue names the reply; nobody to tell → pakn.dead with why; transient → through
+the delay queues of the retry ladder, then applied, or pakn.dead once the ladder is exhausted.
 
 Each test runs in a virtual host of its own: every gateway started by a test consumes the one
 ``pakn.gateway.replies`` of its vhost, and on a shared vhost it would take this test's replies.
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import quote
 
 import aio_pika
@@ -24,6 +26,7 @@ from jsonschema import Draft202012Validator
 from connectors.amqp.connection import connect
 from connectors.amqp.errors import TopologyError
 from connectors.amqp.reply_consumer import ERROR_TYPE, ReplyConsumer, ReplyRefusal
+from connectors.amqp.retry_ladder import retry_queue_name
 from connectors.amqp.topology import (
     DEAD_QUEUE,
     REPLIES_EXCHANGE,
@@ -39,6 +42,7 @@ from tests.support.amqp import AMQP_URL, WAIT, rabbitmqctl, require_broker, uniq
 pytestmark = pytest.mark.integration
 
 ERROR_SCHEMA = json.loads((schema_dir() / "unit-error-1.schema.json").read_text(encoding="utf-8"))
+TEST_DELAYS = [0.2, 0.5]  # the retry ladder, shortened
 ERRORS = Draft202012Validator(ERROR_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
@@ -138,6 +142,7 @@ class Bench:
     @asynccontextmanager
     async def consuming(self, handler: Handler, **options: float) -> AsyncIterator[ReplyConsumer]:
         """A ReplyConsumer running for the block; stopped (bounded) and checked to end cleanly."""
+        options = {"retry_delays": TEST_DELAYS, **options}  # type: ignore[dict-item]
         consumer = ReplyConsumer(self.connection, handler, **options)  # type: ignore[arg-type]
         stop = asyncio.Event()
         task = asyncio.create_task(consumer.run(stop))
@@ -154,7 +159,9 @@ async def bench() -> AsyncIterator[Bench]:
         unit = unique_unit_code()
         connection = await connect(url, timeout=5)
         try:
-            await declare_topology(await connection.channel(), [make_unit(unit, "Đơn vị thử nghiệm")])
+            await declare_topology(
+                await connection.channel(), [make_unit(unit, "Đơn vị thử nghiệm")], retry_delays=TEST_DELAYS
+            )
             yield Bench(url, unit, connection)
         finally:
             with suppress(Exception):
@@ -216,9 +223,15 @@ async def test_a_reply_with_nobody_to_tell_is_dead_lettered(bench: Bench) -> Non
         message_id = await bench.publish(b"\x00 not json", key="garbage")
         [dead] = await bench.take(DEAD_QUEUE, 1)
         await settled(consumer, "dead_lettered")
+    # published there by the consumer with why (it can never succeed: no retry), then acked
     assert dead.message_id == message_id and dead.body == b"\x00 not json"
-    assert dead.headers["x-first-death-reason"] == "rejected"
-    assert dead.headers["x-first-death-queue"] == REPLIES_QUEUE
+    assert dead.headers["x-pakn-reason"] == "InvalidReply"
+    assert dead.headers["x-pakn-stage"] == "replies"
+    assert dead.headers["x-pakn-attempts"] == 1
+    assert "unreadable" in dead.headers["x-pakn-last-error"]
+    assert dead.headers["x-pakn-original-exchange"] == REPLIES_EXCHANGE
+    assert dead.headers["x-pakn-original-routing-key"] == "garbage"
+    assert "x-death" not in dead.headers
     assert await bench.count(REPLIES_QUEUE) == 0
 
 
@@ -233,13 +246,21 @@ async def test_a_refusal_for_a_unit_without_an_error_queue_is_dead_lettered(benc
     assert consumer.counts["refused"] == 0
 
 
-async def test_a_transient_failure_is_redelivered_and_then_applied(bench: Bench) -> None:
+async def test_a_transient_failure_goes_through_the_delay_queues_and_is_then_applied(bench: Bench) -> None:
     handler = Handler(script=[StoreError("store unavailable"), StoreConflict("lost a race"), None])
-    async with bench.consuming(handler, min_backoff=0.05, max_backoff=0.2) as consumer:
-        message_id = await bench.publish(b"{}")
+    key = f"unit.{bench.unit}.reply.claim"
+    async with bench.consuming(handler) as consumer:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        message_id = await bench.publish(b"{}", key=key)
         await settled(consumer, "applied")
+        took = loop.time() - started
     assert [call[1] for call in handler.calls] == [message_id] * 3
-    assert (consumer.counts["requeued"], consumer.counts["applied"]) == (2, 1)
+    # back from the delay queues with its own routing key, so the handler still knows the unit
+    assert [call[2] for call in handler.calls] == [key] * 3
+    assert (consumer.counts["delayed"], consumer.counts["applied"]) == (2, 1)
+    assert consumer.counts["requeued"] == 0
+    assert took >= sum(TEST_DELAYS)  # it waited in each step's queue
     assert consumer.last_error is None
     assert await bench.count(REPLIES_QUEUE) == 0
     assert await bench.count(DEAD_QUEUE) == 0
@@ -250,19 +271,71 @@ async def test_a_handler_that_hangs_is_cut_off_and_the_reply_requeued(bench: Ben
     async with bench.consuming(handler, handler_timeout=0.2, min_backoff=0.05) as consumer:
         await bench.publish(b"{}")
         await settled(consumer, "applied")
-    assert consumer.counts["requeued"] == 1
+    assert consumer.counts["delayed"] == 1
     assert len(handler.calls) == 2
 
 
-async def test_a_poison_reply_dead_letters_after_the_delivery_limit(bench: Bench) -> None:
+async def test_a_reply_failing_past_the_ladder_lands_in_pakn_dead_with_every_header(bench: Bench) -> None:
     handler = Handler(script=[StoreConflict("again")] * 50)
+    key = f"unit.{bench.unit}.reply.note"
+    async with bench.consuming(handler) as consumer:
+        message_id = await bench.publish(b'{"n":1}', key=key)
+        [dead] = await bench.take(DEAD_QUEUE, 1)
+        await settled(consumer, "dead_lettered")
+    assert len(handler.calls) == 1 + len(TEST_DELAYS)  # the first try, then one per step
+    assert dead.message_id == message_id and dead.body == b'{"n":1}'
+    assert dead.content_type == "application/json"
+    assert dead.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert dead.routing_key == key
+    headers = dead.headers
+    assert headers["x-pakn-reason"] == "RetriesExhausted"
+    assert headers["x-pakn-stage"] == "replies"
+    assert headers["x-pakn-attempts"] == 3
+    assert "StoreConflict: again" in headers["x-pakn-last-error"]
+    assert headers["x-pakn-original-exchange"] == REPLIES_EXCHANGE
+    assert headers["x-pakn-original-routing-key"] == key
+    assert datetime.fromisoformat(headers["x-pakn-dead-at"]).tzinfo is not None
+    # the broker counted each round through a delay queue
+    rounds = {d["queue"]: d["count"] for d in headers["x-death"]}
+    assert rounds == {retry_queue_name("replies", d): 1 for d in TEST_DELAYS}
+    assert consumer.last_error is not None and "StoreConflict" in consumer.last_error
+    assert await bench.count(REPLIES_QUEUE) == 0
+    for delay in TEST_DELAYS:
+        assert await bench.count(retry_queue_name("replies", delay)) == 0
+
+
+async def test_without_its_delay_queue_a_reply_is_requeued_and_the_delivery_limit_still_holds(
+    bench: Bench,
+) -> None:
+    # the ladder's first queue gone (an operator deleted it): the consumer falls back to requeue
+    # with backoff, and the replies queue's delivery limit dead-letters it (the broker's x-death)
+    channel = await bench.connection.channel()
+    await channel.queue_delete(retry_queue_name("replies", TEST_DELAYS[0]))
+    await channel.close()
+    handler = Handler(script=[StoreError("down")] * 50)
     async with bench.consuming(handler, min_backoff=0.01, max_backoff=0.02) as consumer:
         message_id = await bench.publish(b"{}")
         [dead] = await bench.take(DEAD_QUEUE, 1)
     assert dead.message_id == message_id
     assert dead.headers["x-first-death-reason"] == "delivery_limit"
     assert len(handler.calls) == 6  # delivered, then redelivered up to the limit of 5
-    assert consumer.last_error is not None and "StoreConflict" in consumer.last_error
+    assert consumer.counts["requeued"] >= 5 and consumer.counts["delayed"] == 0
+
+
+async def test_delay_queues_expire_back_into_the_replies_queue(bench: Bench) -> None:
+    vhost = bench.url.rsplit("/", 1)[1]
+    lines = await asyncio.to_thread(
+        rabbitmqctl, "list_queues", "-p", vhost, "name", "type", "durable", "arguments"
+    )
+    by_name = {x.split("\t")[0]: x for x in lines.splitlines()}
+    for delay in TEST_DELAYS:
+        line = by_name[retry_queue_name("replies", delay)]
+        assert line.split("\t")[1:3] == ["quorum", "true"]
+        assert f'{{"x-message-ttl",{round(delay * 1000)}}}' in line
+        assert '{"x-dead-letter-routing-key","pakn.gateway.replies"}' in line
+        assert '{"x-dead-letter-strategy","at-least-once"}' in line
+    assert retry_queue_name("replies", 0.2) == "pakn.retry.replies.200ms"
+    assert retry_queue_name("replies", 3600) == "pakn.retry.replies.1h"
 
 
 async def test_replies_are_handled_one_at_a_time_in_the_order_they_came(bench: Bench) -> None:
