@@ -40,7 +40,6 @@ import base64
 import binascii
 import copy
 import logging
-import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -50,12 +49,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
-from zeep.proxy import ServiceProxy
 
 import schemas
 import signing
 from connectors.national import listing
 from connectors.national.classify import INVALID_MESSAGE, classify
+from connectors.national.client_pool import ClientPool, SoapConnection
 from connectors.soap_signing import ResponseRecord, SigningPlugin, build_signed_client
 from gateway.domain.exchange import NationalMessage, PetitionPage, Receipt
 from gateway.ports import NationalError, NationalRefused, NationalUnavailable
@@ -88,47 +87,6 @@ class WireRecord:
 
 
 WireObserver = Callable[[WireRecord], Awaitable[None]]
-
-
-@dataclass
-class _Connection:
-    service: ServiceProxy
-    plugin: SigningPlugin
-    close: Callable[[], None]
-
-
-class _Pool:
-    """Idle zeep clients; `take()` builds a new one when none is idle. Thread-safe."""
-
-    def __init__(self, build: Callable[[], _Connection]) -> None:
-        self._build = build
-        self._lock = threading.Lock()
-        self._idle: list[_Connection] = []
-        self._all: list[_Connection] = []
-
-    def take(self) -> _Connection:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        connection = self._build()  # outside the lock: loading the WSDL takes a while
-        with self._lock:
-            self._all.append(connection)
-        return connection
-
-    def give_back(self, connection: _Connection) -> None:
-        with self._lock:
-            self._idle.append(connection)
-
-    @property
-    def size(self) -> int:
-        with self._lock:
-            return len(self._all)
-
-    def close(self) -> None:
-        with self._lock:
-            connections, self._idle, self._all = self._all, [], []
-        for connection in connections:
-            connection.close()
 
 
 class ZeepNationalClient:
@@ -180,7 +138,7 @@ class ZeepNationalClient:
         self._wait = _jittered_backoff(retry_initial, retry_max)
         self._wsdl = wsdl if wsdl is not None else schemas.national_wsdl_path()
         self._observer = observer
-        self._pool = _Pool(self._connect)
+        self._pool = ClientPool(self._connect)
         self._pool.give_back(self._pool.take())
         self._slots = asyncio.Semaphore(concurrency)
         # twice the slots: a call abandoned at its deadline may still hold its thread for a while
@@ -376,7 +334,7 @@ class ZeepNationalClient:
             raise NationalRefused(code, text)
         return receipt
 
-    def _connect(self) -> _Connection:
+    def _connect(self) -> SoapConnection:
         client, service, plugin = build_signed_client(
             self._wsdl,
             key=self._key,
@@ -386,7 +344,7 @@ class ZeepNationalClient:
             port=PORT,
             timeout=self._timeout,
         )
-        return _Connection(service=service, plugin=plugin, close=client.transport.session.close)
+        return SoapConnection(service=service, plugin=plugin, close=client.transport.session.close)
 
 
 def _wire_record(
