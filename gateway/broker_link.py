@@ -13,7 +13,7 @@ from typing import Protocol
 from aio_pika.abc import AbstractRobustConnection
 
 from connectors.amqp.connection import connect
-from connectors.amqp.errors import AmqpError
+from connectors.amqp.errors import AmqpError, BrokerUnavailable
 from connectors.amqp.outbox_relay import OutboxRelay, OutboxSource
 from connectors.amqp.reply_consumer import ReplyConsumer, ReplyHandler
 from connectors.amqp.topology import declare_topology
@@ -76,8 +76,14 @@ class BrokerLink:
         delay = 1.0
         while not self._stop.is_set():
             try:
-                self._connection = await connect(self._settings.amqp_url, timeout=CONNECT_TIMEOUT)
-            except AmqpError as exc:
+                # connect() bounds the handshake itself; this outer bound is for the rare case seen in
+                # CI where a second attempt after a reset hung past it and the link never came back
+                self._connection = await asyncio.wait_for(
+                    connect(self._settings.amqp_url, timeout=CONNECT_TIMEOUT), CONNECT_TIMEOUT * 3
+                )
+            except (AmqpError, TimeoutError) as exc:
+                if isinstance(exc, TimeoutError):
+                    exc = BrokerUnavailable(f"no connection within {CONNECT_TIMEOUT * 3:.0f} s")
                 self.last_error = exc.message
                 log.warning(
                     "RabbitMQ unreachable (%s); cases wait in the outbox; retry in %.0f s", exc.message, delay
