@@ -4,9 +4,16 @@ stop, and drop one whose channel died (the broker redelivers it on the new chann
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable
 
 from aio_pika.abc import AbstractIncomingMessage
 from aiormq.exceptions import ChannelInvalidStateError
+
+from connectors.amqp.mapping import translated
+
+log = logging.getLogger(__name__)
+SETTLE_TIMEOUT = 10.0
 
 
 async def next_delivery(
@@ -36,3 +43,15 @@ def is_stale(message: AbstractIncomingMessage) -> bool:
     except ChannelInvalidStateError:
         return True
     return False
+
+
+async def settle(settling: Awaitable[None], message_id: str | None, *, who: str) -> bool:
+    """Ack/nack/reject, bounded; if the link dropped meanwhile the broker redelivers, harmlessly."""
+    try:
+        with translated(f"settle {message_id}"):
+            async with asyncio.timeout(SETTLE_TIMEOUT):
+                await settling
+    except Exception as exc:
+        log.warning("%s: could not settle %s (%s); it will be redelivered", who, message_id, exc)
+        return False
+    return True

@@ -32,7 +32,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -45,7 +45,7 @@ from aio_pika.abc import (
 )
 
 from connectors.amqp import retry_ladder as ladder
-from connectors.amqp.deliveries import is_stale, next_delivery
+from connectors.amqp.deliveries import is_stale, next_delivery, settle
 from connectors.amqp.errors import AmqpError, BrokerUnavailable, TopologyError, Unroutable
 from connectors.amqp.mapping import translated
 from connectors.amqp.publishing import publish, publish_confirmed
@@ -174,7 +174,7 @@ class ReplyConsumer:
         else:
             self._backoff = self._min_backoff
             self.last_error = None
-            if await _settle(message.ack(), message_id):
+            if await settle(message.ack(), message_id, who="replies"):
                 self.counts["applied"] += 1
 
     async def _refuse(
@@ -208,7 +208,7 @@ class ReplyConsumer:
             )
             return
         log.info("replies: %s of unit %s refused: %s", reply_id, refusal.unit_code, refusal)
-        if await _settle(message.ack(), reply_id):
+        if await settle(message.ack(), reply_id, who="replies"):
             self.counts["refused"] += 1
 
     async def _retry_later(
@@ -235,7 +235,7 @@ class ReplyConsumer:
             attempt,
             ladder.delay_label(delay),
         )
-        if await _settle(message.ack(), message.message_id):
+        if await settle(message.ack(), message.message_id, who="replies"):
             self.counts["delayed"] += 1
 
     async def _dead_letter(
@@ -262,7 +262,7 @@ class ReplyConsumer:
         log.warning(
             "replies: %s dead-lettered to %s: %s: %s", message.message_id, DEAD_EXCHANGE, reason, error
         )
-        if await _settle(message.ack(), message.message_id):
+        if await settle(message.ack(), message.message_id, who="replies"):
             self.counts["dead_lettered"] += 1
 
     async def _publish_copy(self, exchange_name: str, routing_key: str, copy: aio_pika.Message) -> None:
@@ -291,7 +291,7 @@ class ReplyConsumer:
         pause, self._backoff = self._backoff, min(self._backoff * 2, self._max_backoff)
         log.warning("replies: %s not applied (%s); requeued after %.1f s", message.message_id, reason, pause)
         await _pause(stop, pause)
-        if await _settle(message.nack(requeue=True), message.message_id):
+        if await settle(message.nack(requeue=True), message.message_id, who="replies"):
             self.counts["requeued"] += 1
 
     async def _publish_error(self, queue_name: str, reply_id: str | None, refusal: ReplyRefusal) -> None:
@@ -374,15 +374,3 @@ async def _pause(stop: asyncio.Event | None, seconds: float) -> None:
         return
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-
-
-async def _settle(settling: Awaitable[None], message_id: str | None) -> bool:
-    """Ack/nack/reject, bounded; if the link dropped meanwhile the broker redelivers, harmlessly."""
-    try:
-        with translated(f"settle {message_id}"):
-            async with asyncio.timeout(BROKER_TIMEOUT):
-                await settling
-    except Exception as exc:
-        log.warning("replies: could not settle %s (%s); it will be redelivered", message_id, exc)
-        return False
-    return True

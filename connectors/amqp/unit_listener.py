@@ -16,13 +16,13 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
 from connectors.amqp.connection import connect
-from connectors.amqp.deliveries import is_stale, next_delivery
+from connectors.amqp.deliveries import is_stale, next_delivery, settle
 from connectors.amqp.errors import ListenerError
 from connectors.amqp.mapping import translated
 from connectors.amqp.topology import unit_queue_name
@@ -103,15 +103,15 @@ async def _handle(message: AbstractIncomingMessage, out_dir: Path, on_message: O
     problem = _problem(message_id, message.body)
     if problem is not None:
         log.warning("unit listener: rejecting %r to the dead-letter queue: %s", message_id, problem)
-        await _settle(message.reject(requeue=False), message_id)
+        await settle(message.reject(requeue=False), message_id, who="unit listener")
         return
     path = out_dir / f"{message_id}.json"
     try:
         await asyncio.to_thread(_write_atomically, path, message.body)
     except OSError as exc:
-        await _settle(message.nack(requeue=True), message_id)
+        await settle(message.nack(requeue=True), message_id, who="unit listener")
         raise ListenerError(f"cannot write {path}: {exc}; message requeued") from exc
-    if await _settle(message.ack(), message_id) and on_message is not None:
+    if await settle(message.ack(), message_id, who="unit listener") and on_message is not None:
         on_message(message_id, path)
 
 
@@ -123,18 +123,6 @@ def _problem(message_id: str, body: bytes) -> str | None:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return f"body is not JSON ({exc})"
     return None
-
-
-async def _settle(settling: Awaitable[None], message_id: str) -> bool:
-    """Ack/nack/reject; if the link dropped meanwhile the broker redelivers, which is harmless."""
-    try:
-        with translated(f"settle {message_id}"):
-            async with asyncio.timeout(BROKER_TIMEOUT):
-                await settling
-    except Exception as exc:
-        log.warning("unit listener: could not settle %s (%s); it will be redelivered", message_id, exc)
-        return False
-    return True
 
 
 def _write_atomically(path: Path, body: bytes) -> None:

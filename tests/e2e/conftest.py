@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.unit_side import own_vhost
+from tests.support.amqp import own_vhost
 from tests.support.databases import PG_URL, fresh_pg_database, sqlite_url
 from tests.support.gateway import LiveGateway, live_gateway
 

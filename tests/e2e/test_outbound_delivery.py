@@ -28,13 +28,13 @@ from tests.e2e.unit_side import (
     SIGNER,
     issue_token,
     national,
-    own_vhost,
     petition_at_its_unit,
     publish_reply,
     reply_doc,
     seeded_petition,
 )
 from tests.support import verifiers
+from tests.support.amqp import own_vhost
 from tests.support.databases import sqlite_url
 from tests.support.gateway import LiveGateway, eventually, live_gateway
 

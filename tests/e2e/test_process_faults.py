@@ -39,7 +39,7 @@ from connectors.amqp.topology import unit_queue_name
 from connectors.national_sim.generator import generate_petitions
 from connectors.national_sim.ministry_client import MinistryClient
 from connectors.national_sim.server import create_sim_app
-from tests.e2e.unit_side import own_vhost
+from tests.support.amqp import own_vhost
 from tests.support.databases import PG_URL, fresh_pg_database
 from tests.support.gateway import LivePortal, delete_queues, eventually, suffixed_config
 from tests.support.gateway_process import GatewayProcess, free_port

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import quote
 
 import aio_pika
 import httpx
@@ -24,7 +20,6 @@ from connectors.national_sim.generator import generate_petitions
 from gateway.cli.main import app as cli_app
 from gateway.domain.exchange import NationalMessage
 from schemas import schema_dir
-from tests.support.amqp import AMQP_URL, rabbitmqctl, require_broker
 from tests.support.gateway import WAIT, LiveGateway
 
 ERRORS = Draft202012Validator(
@@ -35,18 +30,6 @@ REPLIES = Draft202012Validator(
     json.loads((schema_dir() / "unit-reply-1.schema.json").read_text(encoding="utf-8")),
     format_checker=Draft202012Validator.FORMAT_CHECKER,
 )
-
-
-@asynccontextmanager
-async def own_vhost() -> AsyncIterator[str]:
-    await require_broker()
-    name = f"pakn_test_{secrets.token_hex(4)}"
-    await asyncio.to_thread(rabbitmqctl, "add_vhost", name)
-    try:
-        await asyncio.to_thread(rabbitmqctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-        yield f"{AMQP_URL.rstrip('/')}/{quote(name, safe='')}"
-    finally:
-        await asyncio.to_thread(rabbitmqctl, "delete_vhost", name)
 
 
 def issue_token(gw: LiveGateway, unit: str) -> str:

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import quote
 
 import aio_pika
 import pytest
@@ -37,26 +35,13 @@ from connectors.amqp.topology import (
 from gateway.domain.routing import make_unit
 from gateway.ports import StoreConflict, StoreError
 from schemas import schema_dir
-from tests.support.amqp import AMQP_URL, WAIT, rabbitmqctl, require_broker, unique_unit_code
+from tests.support.amqp import WAIT, own_vhost, rabbitmqctl, unique_unit_code
 
 pytestmark = pytest.mark.integration
 
 ERROR_SCHEMA = json.loads((schema_dir() / "unit-error-1.schema.json").read_text(encoding="utf-8"))
 TEST_DELAYS = [0.2, 0.5]  # the retry ladder, shortened
 ERRORS = Draft202012Validator(ERROR_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-@asynccontextmanager
-async def own_vhost() -> AsyncIterator[str]:
-    """A fresh virtual host for one test (its URL); deleted with everything in it afterwards."""
-    await require_broker()
-    name = f"pakn_test_{secrets.token_hex(4)}"
-    await asyncio.to_thread(rabbitmqctl, "add_vhost", name)
-    try:
-        await asyncio.to_thread(rabbitmqctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-        yield f"{AMQP_URL.rstrip('/')}/{quote(name, safe='')}"
-    finally:
-        await asyncio.to_thread(rabbitmqctl, "delete_vhost", name)
 
 
 @dataclass

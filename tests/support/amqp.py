@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
+from urllib.parse import quote
 
 import aio_pika
 import pytest
@@ -153,3 +154,16 @@ def close_connection_named(name: str, reason: str = "closed by a fault test") ->
             rabbitmqctl("close_connection", line.split("\t")[0], reason)
             return
     pytest.fail(f"no connection named {name!r} on the broker")
+
+
+@asynccontextmanager
+async def own_vhost() -> AsyncIterator[str]:
+    """A fresh virtual host for one test (its URL); deleted with everything in it afterwards."""
+    await require_broker()
+    name = f"pakn_test_{secrets.token_hex(4)}"
+    await asyncio.to_thread(rabbitmqctl, "add_vhost", name)
+    try:
+        await asyncio.to_thread(rabbitmqctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+        yield f"{AMQP_URL.rstrip('/')}/{quote(name, safe='')}"
+    finally:
+        await asyncio.to_thread(rabbitmqctl, "delete_vhost", name)
