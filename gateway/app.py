@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -15,7 +16,9 @@ from gateway.broker_link import BrokerLink
 from gateway.inbound.intake import utc_now
 from gateway.inbound.soap_route import soap_router
 from gateway.ops.api import ops_router
+from gateway.ops.auth import LoginRedirect, OpsAuth, login_redirect_handler
 from gateway.ops.dead_letters import DeadLetters
+from gateway.ops.session_api import session_router
 from gateway.outbound.reply_intake import ReplyIntake
 from gateway.settings import Settings
 from gateway.units.cases_api import cases_router
@@ -79,10 +82,22 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.state.runtime = rt
     app.state.broker = link
     app.add_exception_handler(Problem, problem_handler)
+    app.add_exception_handler(LoginRedirect, login_redirect_handler)
+    auth = OpsAuth(
+        rt.accounts,
+        max_age=timedelta(hours=settings.ops_session_max_hours),
+        secure=settings.ops_cookie_secure
+        if settings.ops_cookie_secure is not None
+        else (settings.base_url.startswith("https://") or None),
+    )
+    app.state.ops_auth = auth
     app.include_router(soap_router(rt.endpoint, rt.contract, settings.max_body_bytes))
     app.include_router(cases_router(rt.uow, rt.config.routing))
     app.include_router(replies_router(rt.uow, rt.config.routing, rt.replies))
-    app.include_router(ops_router(settings, DeadLetters(rt.uow, settings.amqp_url, utc_now)))
+    dead_letters = DeadLetters(rt.uow, settings.amqp_url, utc_now)
+    app.state.dead_letters = dead_letters
+    app.include_router(session_router(auth))
+    app.include_router(ops_router(auth, dead_letters))
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:

@@ -29,6 +29,7 @@ from gateway.inbound.soap_route import EndpointPolicy, MinistryEndpoint
 from gateway.inbound.wsdl import ServedContract
 from gateway.inbound.xml_guard import hardened_parser
 from gateway.log_checkpoint_schedule import CheckpointSchedule
+from gateway.ops.accounts import Accounts, SessionPolicy
 from gateway.outbound.answer_documents import SignedLetters
 from gateway.outbound.circuit_breaker import CircuitBreaker
 from gateway.outbound.national_sender import NationalSender
@@ -74,6 +75,7 @@ class Runtime:
     national_sender: NationalSender
     relay_leadership: RelayLeadership
     reconciliation: Reconciliation
+    accounts: Accounts
 
     committed: CommitSignal
     log_checkpointer: LogCheckpointer | None = None
@@ -196,9 +198,21 @@ def build_runtime(settings: Settings) -> Runtime:
         national_sender=sender,
         relay_leadership=RelayLeadership(engine),
         reconciliation=reconciliation,
+        accounts=build_accounts(settings, uow),
         committed=committed,
         log_checkpointer=build_checkpointer(settings, uow, signer),
     )
+
+
+def build_accounts(settings: Settings, uow: SqlUnitOfWorkFactory) -> Accounts:
+    """Operator accounts and sessions of the console and `/api/ops`, on the settings' policy."""
+    policy = SessionPolicy(
+        idle=timedelta(minutes=settings.ops_session_idle_minutes),
+        max_age=timedelta(hours=settings.ops_session_max_hours),
+        max_failures=settings.ops_login_max_failures,
+        lockout=timedelta(minutes=settings.ops_lockout_minutes),
+    )
+    return Accounts(uow, policy, utc_now)
 
 
 def build_checkpointer(

@@ -19,6 +19,7 @@ from typing import Protocol, Self
 
 from gateway.domain.answer import Answer
 from gateway.domain.case import Case
+from gateway.domain.case_views import CaseDetail, CaseHit, Document, UnitToken
 from gateway.domain.exchange import (
     CaseSummary,
     LogEntry,
@@ -27,7 +28,9 @@ from gateway.domain.exchange import (
     PetitionPage,
     Receipt,
 )
+from gateway.domain.operators import OperatorAccount, OperatorAction, OperatorSession
 from gateway.domain.petition import Feedback, Petition, PetitionUpdate
+from gateway.domain.search import CaseQuery
 
 
 class StoreError(Exception):
@@ -142,8 +145,54 @@ class MessageLog(Protocol):
 
 
 class UnitTokens(Protocol):
-    async def add(self, unit_code: str, token_hash: str, label: str, at: datetime) -> None: ...
+    async def add(self, unit_code: str, token_hash: str, label: str, at: datetime) -> int:
+        """The new token's id."""
+
     async def unit_for(self, token_hash: str) -> str | None: ...
+    async def get_token(self, token_id: int) -> UnitToken | None: ...
+    async def listing(self, unit_code: str | None = None) -> list[UnitToken]:
+        """Tokens (live and revoked), newest first; never their secret, which is not stored."""
+
+    async def revoke_id(self, token_id: int, at: datetime) -> bool:
+        """True when a live token was revoked now."""
+
+
+class CaseReads(Protocol):
+    """The operators' read side (search, case pages, downloads): each call one read transaction.
+
+    Read models come back unmasked; the services in gateway.ops mask them for viewers.
+    """
+
+    async def search(self, query: CaseQuery) -> list[CaseHit]:
+        """Up to `query.limit + 1` hits after `query.after`, by (received_at, petition_id) descending:
+        the extra one only says that there is a next page."""
+
+    async def detail(self, petition_id: str) -> CaseDetail | None: ...
+    async def raw_message(self, petition_id: str, entry_id: int) -> Document | None:
+        """The raw bytes of a logged message of this case (None if the entry is another case's)."""
+
+    async def answer_document(self, petition_id: str, answer_id: str) -> Document | None: ...
+    async def attachment(self, petition_id: str, attachment_id: int) -> Document | None: ...
+
+
+class Operators(Protocol):
+    """Operator accounts, their sessions (by the hash of the cookie's secret) and their actions."""
+
+    async def add(self, account: OperatorAccount) -> None: ...
+    async def get(self, username: str) -> OperatorAccount | None: ...
+    async def all(self) -> list[OperatorAccount]: ...
+    async def save(self, account: OperatorAccount) -> None:
+        """Everything but the username and creation time."""
+
+    async def open_session(self, session: OperatorSession) -> None: ...
+    async def find_session(self, token_hash: str) -> OperatorSession | None: ...
+    async def touch_session(self, token_hash: str, at: datetime) -> None: ...
+    async def close_session(self, token_hash: str) -> None: ...
+    async def close_sessions_of(self, username: str) -> int: ...
+    async def record_action(self, action: OperatorAction) -> None: ...
+    async def actions(
+        self, *, limit: int = 100, before_id: int | None = None, username: str | None = None
+    ) -> list[OperatorAction]: ...
 
 
 class UnitOfWork(Protocol):
@@ -157,6 +206,7 @@ class UnitOfWork(Protocol):
     answers: AnswerBook
     message_log: MessageLog
     tokens: UnitTokens
+    operators: Operators
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

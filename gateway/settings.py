@@ -102,9 +102,17 @@ class Settings(BaseSettings):
         default_factory=lambda: [10.0, 60.0, 600.0, 3600.0],
         description="The replies consumer's retry ladder: delays before each new try, then pakn.dead",
     )
-    ops_token: SecretStr | None = Field(
-        None, description="Bearer token of the operator REST routes (/api/ops); unset: they answer 503"
+    ops_session_idle_minutes: float = Field(
+        30.0, gt=0, description="An operator session unused this long ends (console and /api/ops)"
     )
+    ops_session_max_hours: float = Field(12.0, gt=0, description="No operator session lives longer")
+    ops_cookie_secure: bool | None = Field(
+        None, description="Mark the session cookie Secure; unset: when PUBLIC_URL or the request is https"
+    )
+    ops_login_max_failures: int = Field(
+        5, ge=1, description="Wrong passwords in a row that lock an operator account"
+    )
+    ops_lockout_minutes: float = Field(15.0, gt=0, description="How long a locked operator account waits")
 
     @field_validator("retry_delays_seconds")
     @classmethod

@@ -16,6 +16,7 @@ from gateway.domain.case import Case, Status, StatusChange
 from gateway.domain.exchange import CaseSummary
 from gateway.domain.national import status_message
 from gateway.domain.petition import Petition
+from gateway.domain.search import SearchKeys, search_keys
 from gateway.ports import StoreConflict, StoreError
 
 
@@ -53,6 +54,7 @@ class SqlCaseRepository:
             "received_at": petition.received_at,
             "created_at": case.history[0].changed_at,
             "updated_at": case.history[-1].changed_at,
+            **search_columns(search_keys(petition)),
         }
         with map_db_errors():
             await self._session.execute(insert(CaseRow).values(row))
@@ -152,3 +154,12 @@ class SqlCaseRepository:
         ]
         await self._session.execute(insert(StatusHistoryRow), rows)
 
+
+def search_columns(keys: SearchKeys) -> dict[str, object]:
+    """The search keys as `cases` columns (the operators' case search reads them)."""
+    return {
+        "search_text": keys.text,
+        "sender_search": keys.sender,
+        "sender_phone": keys.phone,
+        "due_at": keys.due_at,
+    }

@@ -19,6 +19,7 @@ from connectors.db.log_checkpoint import Checkpoint, check
 CHECKPOINT_MISMATCH = "Log.CheckpointMismatch"
 TRUNCATED = "Log.Truncated"
 UNANCHORED = "Log.Unanchored"
+SEGMENT_RECORD = "Log.SegmentRecord"  # a pruned segment's record disagrees with its checkpoint or file
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class AuditReport:
     checkpoints: int = 0
     timestamped: int = 0
     breaks: list[ChainBreak] = field(default_factory=list)
+    archived_through: int | None = None  # rows up to this id were pruned into export files
+    segments: int = 0  # pruned segments whose export files were verified
 
     @property
     def ok(self) -> bool:

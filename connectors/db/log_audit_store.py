@@ -12,9 +12,10 @@ from sqlalchemy import insert, select
 
 import signing
 from connectors.db.errors import map_db_errors
-from connectors.db.log_audit import AuditReport, audit
+from connectors.db.log_audit import SEGMENT_RECORD, AuditReport, ChainBreak, audit
 from connectors.db.log_chain import ChainFields, ChainRow
 from connectors.db.log_checkpoint import Checkpoint
+from connectors.db.log_segments_store import anchor_of, last_segment
 from connectors.db.session_access import SessionSource, session_of
 from connectors.db.tables import LogCheckpointRow, MessageLogRow
 
@@ -28,18 +29,21 @@ _ROW_COLUMNS = (
 
 
 async def stored_rows(
-    source: SessionSource, *, after: int = 0, through: int | None = None
+    source: SessionSource, *, after: int = 0, through: int | None = None, limit: int | None = None
 ) -> AsyncIterator[ChainRow]:
-    """Rows with `after` < id ≤ `through` (all by default), in id order."""
+    """Rows with `after` < id ≤ `through` (all by default), in id order; at most `limit` of them."""
     session = session_of(source)
-    while True:
+    left = limit
+    while left is None or left > 0:
         query = select(*_ROW_COLUMNS).where(MessageLogRow.id > after)
         if through is not None:
             query = query.where(MessageLogRow.id <= through)
+        batch = _BATCH if left is None else min(_BATCH, left)
         with map_db_errors():
-            rows = (await session.execute(query.order_by(MessageLogRow.id).limit(_BATCH))).all()
+            rows = (await session.execute(query.order_by(MessageLogRow.id).limit(batch))).all()
         if not rows:
             return
+        left = None if left is None else left - len(rows)
         for row in rows:
             id_, direction, peer, operation, message_id, verdict, signer, outcome, at, *rest = row
             raw, raw_sha256, prev_hash, entry_hash = rest
@@ -89,7 +93,30 @@ async def add_checkpoint(source: SessionSource, checkpoint: Checkpoint) -> int:
         return result.scalar_one()
 
 
+async def pruned_anchor(source: SessionSource) -> Checkpoint | None:
+    """The checkpoint the newest pruned segment ends at: what the remaining rows must follow."""
+    return anchor_of(await last_segment(source), await stored_checkpoints(source))
+
+
 async def audit_store(source: SessionSource, trust: signing.TrustStore) -> AuditReport:
-    """The whole stored log against all its checkpoints (database and trust store only, no network)."""
+    """The stored log against its checkpoints (database and trust store only, no network).
+
+    After a prune, the rows that remain must follow the newest segment's checkpoint, and only
+    the checkpoints after it are walked (the earlier ones vouch for rows now in the export files:
+    `log_segment_audit.audit_log` checks those too).
+    """
     checkpoints = await stored_checkpoints(source)
-    return await audit(stored_rows(source), checkpoints, trust)
+    segment = await last_segment(source)
+    if segment is None:
+        return await audit(stored_rows(source), checkpoints, trust)
+    anchor = anchor_of(segment, checkpoints)
+    later = [c for c in checkpoints if c.last_entry_id > segment.last_entry_id]
+    report = await audit(stored_rows(source, after=segment.last_entry_id), later, trust, anchor=anchor)
+    report.archived_through = segment.last_entry_id
+    if anchor is None:
+        report.breaks.append(ChainBreak(
+            SEGMENT_RECORD, segment.last_entry_id,
+            f"pruned segment {segment.id} ends at checkpoint {segment.checkpoint_id}, which is no longer"
+            " in the store: the remaining rows cannot be anchored",
+        ))
+    return report

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import signing
 from connectors.db.errors import map_db_errors
 from connectors.db.log_audit_store import add_checkpoint
 from connectors.db.log_checkpoint import Checkpoint, seal
+from connectors.db.log_segments_store import chain_length_through
 from connectors.db.tables import LogCheckpointRow, MessageLogRow
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from gateway.ports import StoreConflict
@@ -67,13 +68,8 @@ class LogCheckpointer:
                 ).first()
                 if done is not None:
                     return None
-                count = int(
-                    (
-                        await session.execute(
-                            select(func.count()).select_from(MessageLogRow).where(MessageLogRow.id <= last_id)
-                        )
-                    ).scalar_one()
-                )
+                # Rows pruned into export files still count: entry_count is the chain's length.
+                count = int((await session.execute(chain_length_through(last_id))).scalar_one())
         checkpoint = await seal(
             last_entry_id=last_id,
             head_hash=head_hash,

@@ -6,7 +6,9 @@ a ``segment`` header, then the ``checkpoint`` lines (the anchor first, if any), 
 lines in id order with their hashes and the raw message in base64.
 
 Errors: SegmentError (code ``Log.SegmentUnreadable``: a file that is not a segment;
-``Log.NothingToExport``: no checkpoint to end a segment at).
+``Log.NothingToExport``: no checkpoint to end a segment at; ``Log.AlreadyPruned``: the rows asked
+for left the store in an earlier segment; ``Log.SegmentRecord``: a pruned segment's checkpoint is
+gone). Pruning (log_prune.py) raises it too, with its own codes.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +27,7 @@ from connectors.db.log_audit import AuditReport, audit
 from connectors.db.log_audit_store import stored_checkpoints, stored_rows
 from connectors.db.log_chain import ChainFields, ChainRow
 from connectors.db.log_checkpoint import Checkpoint
+from connectors.db.log_segments_store import anchor_of, last_segment
 from connectors.db.session_access import SessionSource
 
 SEGMENT_FORMAT = "pakn-message-log-segment/1"
@@ -45,18 +48,45 @@ class ExportSummary:
     anchor_id: int | None
 
 
-async def export_segment(
-    source: SessionSource, out: Path, *, before: datetime, after_checkpoint: int | None = None
-) -> ExportSummary:
-    """Write the rows up to the last checkpoint made before `before` (after the anchor checkpoint
-    `after_checkpoint`, if given) to `out`, atomically."""
+@dataclass(frozen=True)
+class SegmentPlan:
+    """What a segment holds: the rows after `anchor` (or the genesis) up to `covering`."""
+
+    before: datetime
+    anchor: Checkpoint | None
+    covering: Checkpoint
+    inside: list[Checkpoint]  # the checkpoints among its rows, `covering` last
+
+    @property
+    def start(self) -> int:
+        return self.anchor.last_entry_id if self.anchor is not None else 0
+
+
+async def plan_segment(
+    source: SessionSource, *, before: datetime, after_checkpoint: int | None = None
+) -> SegmentPlan:
+    """The segment up to the last checkpoint made before `before`, after the checkpoint
+    `after_checkpoint` if given, else after the last pruned segment (or from the genesis)."""
     checkpoints = await stored_checkpoints(source)
+    pruned = await last_segment(source)
     anchor = None
     if after_checkpoint is not None:
         anchor = next((c for c in checkpoints if c.id == after_checkpoint), None)
         if anchor is None:
             raise SegmentError("Log.NothingToExport", f"there is no checkpoint {after_checkpoint}")
+    elif pruned is not None:
+        anchor = anchor_of(pruned, checkpoints)
+        if anchor is None:
+            raise SegmentError(
+                "Log.SegmentRecord", f"pruned segment {pruned.id} ends at a checkpoint no longer in the store"
+            )
     start = anchor.last_entry_id if anchor is not None else 0
+    if pruned is not None and start < pruned.last_entry_id:
+        raise SegmentError(
+            "Log.AlreadyPruned",
+            f"entries up to {pruned.last_entry_id} were pruned into {pruned.path}; export after"
+            f" checkpoint {pruned.checkpoint_id} (the default) or read that file",
+        )
     candidates = [c for c in checkpoints if c.created_at < before and c.last_entry_id > start]
     if not candidates:
         raise SegmentError(
@@ -65,24 +95,42 @@ async def export_segment(
         )
     covering = candidates[-1]
     inside = [c for c in checkpoints if start < c.last_entry_id <= covering.last_entry_id]
+    return SegmentPlan(before, anchor, covering, inside)
+
+
+async def export_segment(
+    source: SessionSource, out: Path, *, before: datetime, after_checkpoint: int | None = None
+) -> ExportSummary:
+    """Write the rows up to the last checkpoint made before `before` (after the anchor checkpoint
+    `after_checkpoint`, if given) to `out`, atomically."""
+    plan = await plan_segment(source, before=before, after_checkpoint=after_checkpoint)
+    rows = stored_rows(source, after=plan.start, through=plan.covering.last_entry_id)
+    return await write_segment(plan, rows, out)
+
+
+async def write_segment(plan: SegmentPlan, rows: AsyncIterable[ChainRow], out: Path) -> ExportSummary:
+    """Write `rows` (those of `plan`, in id order) with the plan's checkpoints to `out`, atomically
+    and flushed to disk."""
+    anchor, covering = plan.anchor, plan.covering
+    last = covering.last_entry_id
     partial = out.with_name(out.name + ".partial")
-    rows = 0
+    count = 0
     first: int | None = None
     with partial.open("w", encoding="utf-8") as file:
         _line(file, {
             "type": "segment", "format": SEGMENT_FORMAT, "exported_at": _iso(datetime.now(UTC)),
-            "before": _iso(before), "after_entry_id": start, "last_entry_id": covering.last_entry_id,
+            "before": _iso(plan.before), "after_entry_id": plan.start, "last_entry_id": last,
         })
-        for checkpoint in [*([anchor] if anchor is not None else []), *inside]:
+        for checkpoint in [*([anchor] if anchor is not None else []), *plan.inside]:
             _line(file, _checkpoint_doc(checkpoint, "anchor" if checkpoint is anchor else "covers"))
-        async for row in stored_rows(source, after=start, through=covering.last_entry_id):
+        async for row in rows:
             _line(file, _entry_doc(row))
-            rows += 1
+            count += 1
             first = row.id if first is None else first
         file.flush()
         os.fsync(file.fileno())
     partial.replace(out)
-    return ExportSummary(rows, first, covering.last_entry_id, covering.id, anchor.id if anchor else None)
+    return ExportSummary(count, first, last, covering.id, anchor.id if anchor else None)
 
 
 async def audit_segment(path: Path, trust: signing.TrustStore) -> AuditReport:

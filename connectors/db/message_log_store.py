@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.db.errors import map_db_errors
 from connectors.db.log_audit import ChainWalk
-from connectors.db.log_audit_store import stored_rows
+from connectors.db.log_audit_store import pruned_anchor, stored_rows
 from connectors.db.log_chain import GENESIS, ChainFields, link_hash, raw_digest
+from connectors.db.log_segments_store import pruned_head
 from connectors.db.session_access import SessionSource
 from connectors.db.tables import MessageLogRow
 from gateway.domain.exchange import LogEntry
@@ -36,7 +37,9 @@ class SqlMessageLog:
             if self._session.get_bind().dialect.name == "postgresql":
                 await self._session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
             last = select(MessageLogRow.entry_hash).order_by(MessageLogRow.id.desc()).limit(1)
-            prev_hash = (await self._session.execute(last)).scalar_one_or_none() or GENESIS
+            prev_hash = (await self._session.execute(last)).scalar_one_or_none()
+            # Every row pruned (log_prune.py): the chain goes on from the archived segment's head.
+            prev_hash = prev_hash or await pruned_head(self._session) or GENESIS
             row = {
                 "direction": entry.direction,
                 "peer": entry.peer,
@@ -50,6 +53,7 @@ class SqlMessageLog:
                 "prev_hash": prev_hash,
                 "entry_hash": link_hash(prev_hash, fields, raw_sha256),
                 "created_at": entry.at,
+                "petition_id": entry.petition_id,  # not chained: see tables.MessageLogRow
             }
             result = await self._session.execute(
                 insert(MessageLogRow).values(row).returning(MessageLogRow.id)
@@ -61,9 +65,11 @@ async def verify_chain(source: SessionSource) -> tuple[bool, int | None]:
     """Walk the whole log's links in id order: (True, None), or (False, id of the first broken row).
 
     Links only; `log_audit_store.audit_store` also checks the signed checkpoints and says why.
+    After a prune the first remaining row must follow the archived segment's signed head.
     """
-    walk = ChainWalk(())
-    async for row in stored_rows(source):
+    anchor = await pruned_anchor(source)
+    walk = ChainWalk((), anchor=anchor)
+    async for row in stored_rows(source, after=anchor.last_entry_id if anchor is not None else 0):
         walk.feed(row)
     first = walk.finish().first_break
     return (True, None) if first is None else (False, first.entry_id)

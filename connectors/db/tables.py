@@ -44,8 +44,38 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def postgresql_only(index: Index) -> Index:
+    """An index only PostgreSQL gets (pg_trgm GIN); `info` tells the schema comparison to expect it
+    there alone (tests/integration/test_store_migrations.py), `ddl_if` tells `create_all`."""
+    index.info["only_dialect"] = "postgresql"
+    return index.ddl_if(dialect="postgresql")
+
+
 class CaseRow(Base):
+    """`search_text`, `sender_search`, `sender_phone` and `due_at` are search keys derived from the
+    petition (gateway.domain.search.search_keys) when the case is added or supplemented."""
+
     __tablename__ = "cases"
+    __table_args__ = (
+        # keyset paging of the operators' search: (received_at DESC, petition_id DESC), optionally
+        # within one unit or one status
+        Index("ix_cases_received_at_petition_id", "received_at", "petition_id"),
+        Index("ix_cases_unit_code_received_at_petition_id", "unit_code", "received_at", "petition_id"),
+        Index("ix_cases_status_received_at_petition_id", "status", "received_at", "petition_id"),
+        # substring search over folded text (LIKE '%…%'); SQLite scans the column instead
+        postgresql_only(
+            Index(
+                "ix_cases_search_text_trgm", "search_text",
+                postgresql_using="gin", postgresql_ops={"search_text": "gin_trgm_ops"},
+            )
+        ),
+        postgresql_only(
+            Index(
+                "ix_cases_sender_search_trgm", "sender_search",
+                postgresql_using="gin", postgresql_ops={"sender_search": "gin_trgm_ops"},
+            )
+        ),
+    )
 
     petition_id: Mapped[str] = mapped_column(String(PETITION_ID), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -59,6 +89,10 @@ class CaseRow(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    search_text: Mapped[str] = mapped_column(Text, server_default="")
+    sender_search: Mapped[str] = mapped_column(Text, server_default="")
+    sender_phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
 class StatusHistoryRow(Base):
@@ -144,6 +178,9 @@ class MessageLogRow(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Which case the message is about, where the gateway knew it: for the case page's timeline.
+    # Not covered by entry_hash (log_chain.ChainFields), so filling it later breaks no link.
+    petition_id: Mapped[str | None] = mapped_column(String(PETITION_ID), index=True)
 
 
 class LogCheckpointRow(Base):
@@ -164,6 +201,30 @@ class LogCheckpointRow(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     signer_certificate: Mapped[str] = mapped_column(Text)
     timestamp_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class LogSegmentRow(Base):
+    """A segment pruned from the message log: rows (after_entry_id, last_entry_id] now live only in
+    the export file at `path` (its sha256 recorded), which checkpoint `checkpoint_id` vouches for.
+
+    The newest segment anchors what stays: the first remaining row's prev_hash is its head_hash.
+    """
+
+    __tablename__ = "message_log_segments"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    after_entry_id: Mapped[int] = mapped_column(BigInteger, unique=True)  # 0: from the genesis
+    last_entry_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    first_entry_id: Mapped[int] = mapped_column(BigInteger)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    chain_length: Mapped[int] = mapped_column(BigInteger)  # entries from the genesis through last_entry_id
+    head_hash: Mapped[str] = mapped_column(String(64))
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("message_log_checkpoints.id"))
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    cutoff: Mapped[datetime] = mapped_column(UtcDateTime)
+    exported_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class OutboxRow(Base):
@@ -232,3 +293,42 @@ class AnswerRow(Base):
     document_name: Mapped[str] = mapped_column(Text)
     document: Mapped[bytes] = mapped_column(LargeBinary)
     document_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class OperatorRow(Base):
+    """Operator accounts of the console and the ops API; passwords as argon2 hashes only."""
+
+    __tablename__ = "operators"
+
+    username: Mapped[str] = mapped_column(String(CODE), primary_key=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    failed_logins: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OperatorSessionRow(Base):
+    __tablename__ = "operator_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("operators.username"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OperatorActionRow(Base):
+    """What operators did. No foreign key: the record outlives a removed account."""
+
+    __tablename__ = "operator_actions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(CODE), index=True)
+    action: Mapped[str] = mapped_column(String(CODE))
+    target: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

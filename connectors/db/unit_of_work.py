@@ -12,6 +12,7 @@ from connectors.db.case_repository import SqlCaseRepository
 from connectors.db.errors import map_db_errors
 from connectors.db.message_log_store import SqlMessageLog
 from connectors.db.national_outbox_store import SqlNationalOutbox
+from connectors.db.operator_store import SqlOperators
 from connectors.db.outbox_store import SqlOutbox
 from connectors.db.receipt_book import SqlReceiptBook
 from connectors.db.unit_tokens_store import SqlUnitTokens
@@ -21,6 +22,7 @@ from gateway.ports import (
     CaseRepository,
     MessageLog,
     NationalOutbox,
+    Operators,
     Outbox,
     ReceiptBook,
     UnitTokens,
@@ -37,6 +39,7 @@ class SqlUnitOfWork:
     answers: AnswerBook
     message_log: MessageLog
     tokens: UnitTokens
+    operators: Operators
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # The session connects (and, on SQLite, takes the write lock) on its first statement.
@@ -49,6 +52,7 @@ class SqlUnitOfWork:
         self.answers = SqlAnswerBook(self._session)
         self.message_log = SqlMessageLog(self._session)
         self.tokens = SqlUnitTokens(self._session)
+        self.operators = SqlOperators(self._session)
 
     @property
     def session(self) -> AsyncSession:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import insert, literal
+from sqlalchemy import update as update_statement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.db.attachments import insert_attachments
 from connectors.db.errors import map_db_errors
-from connectors.db.tables import FeedbackRow, PetitionUpdateRow
+from connectors.db.tables import CaseRow, FeedbackRow, PetitionUpdateRow
 from gateway.domain.petition import Feedback, PetitionUpdate
+from gateway.domain.search import supplement_text
 
 
 class SqlUpdateBook:
@@ -29,6 +31,14 @@ class SqlUpdateBook:
             )
             update_id = result.scalar_one()
             await insert_attachments(self._session, update.petition_id, update_id, update.attachments)
+            extra = supplement_text(update)
+            if extra is not None:  # what the citizen added is found with the case
+                await self._session.execute(
+                    update_statement(CaseRow)
+                    .where(CaseRow.petition_id == update.petition_id)
+                    .values(search_text=CaseRow.search_text + literal(" " + extra)),
+                    execution_options={"synchronize_session": False},
+                )
 
     async def add_feedback(self, feedback: Feedback, *, message_id: str) -> None:
         row = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,11 @@ from gateway.startup_errors import StartupError
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def cli_actor() -> str:
+    """Who did it, for the record of operator actions, when it was done from the command line."""
+    return f"cli:{getpass.getuser()}"
 
 
 def load_settings() -> Settings:

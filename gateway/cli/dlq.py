@@ -8,7 +8,6 @@ back on its normal path (its receiver is idempotent, so a reply applied before s
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -21,7 +20,7 @@ from connectors.amqp.errors import AmqpError
 from connectors.db.engine import make_engine, make_sessions
 from connectors.db.migrate import upgrade
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
-from gateway.cli.common import configure_logging, load_settings
+from gateway.cli.common import cli_actor, configure_logging, load_settings
 from gateway.inbound.intake import utc_now
 from gateway.ops.dead_letters import DeadLetterError, DeadLetters
 
@@ -74,7 +73,7 @@ def show(dead_letter_id: Annotated[str, typer.Argument(help="amqp:<message_id> o
 @app.command("replay")
 def replay(ids: Annotated[list[str], typer.Argument(help="Dead letter ids")]) -> None:
     """Send dead letters back on their normal path. Exit code 1 if one was not found."""
-    done = _run(lambda dl: dl.replay(ids))
+    done = _run(lambda dl: dl.replay(ids, cli_actor()))
     failed = False
     for dead_letter_id in ids:
         n = done.get(dead_letter_id, 0)
@@ -99,7 +98,7 @@ def discard(
         typer.secho("discard removes messages for good: add --yes", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
     configure_logging()  # the WARNING of who discarded what must reach the operator's log
-    done = _run(lambda dl: dl.discard(ids, f"{getpass.getuser()} (pakn-gateway dlq discard)"))
+    done = _run(lambda dl: dl.discard(ids, cli_actor()))
     failed = False
     for dead_letter_id in ids:
         if done.get(dead_letter_id):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import audit, demo, dlq, outbound, pki, reconcile, serve, sim, units
+from gateway.cli import audit, demo, dlq, outbound, pki, reconcile, serve, sim, units, users
 
 app = typer.Typer(
     name="pakn-gateway",
@@ -26,6 +26,7 @@ app.add_typer(sim.app, name="national-sim")
 app.add_typer(outbound.app, name="outbound")
 app.add_typer(audit.app, name="audit")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(users.app, name="user")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -65,6 +65,7 @@ class LogEntry:
     message_id: str | None = None
     signer: str | None = None
     outcome: str | None = None  # "accepted", "duplicate", or a fault code
+    petition_id: str | None = None  # the case it is about, where known (outside the hash chain)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ class MessageLogHook:
         message_id: str | None = None,
         signer: str | None = None,
         outcome: str | None = None,
+        petition_id: str | None = None,
     ) -> int:
         entry = LogEntry(
             direction=direction,
@@ -38,6 +39,7 @@ class MessageLogHook:
             message_id=message_id,
             signer=signer,
             outcome=outcome,
+            petition_id=petition_id,
         )
         async with self._uow() as uow:
             entry_id = await uow.message_log.append(entry)

@@ -62,9 +62,11 @@ class Route(Generic[P]):
     decode: Callable[[etree._Element], P]
     handle: Callable[[Header, P], Awaitable[Reply]]
 
-    def bind(self, header: Header, element: etree._Element) -> Callable[[], Awaitable[Reply]]:
+    def bind(self, header: Header, element: etree._Element) -> tuple[Callable[[], Awaitable[Reply]], str]:
+        """The handler call, and the PetitionId the payload is about (for the message log)."""
         payload = self.decode(element)
-        return lambda: self.handle(header, payload)
+        petition_id = payload if isinstance(payload, str) else getattr(payload, "petition_id", "")
+        return (lambda: self.handle(header, payload)), petition_id
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Checked:
     request: CheckedRequest
     header: Header
     run: Callable[[], Awaitable[Reply]]
+    petition_id: str | None = None
 
 
 class MinistryEndpoint:
@@ -126,23 +129,25 @@ class MinistryEndpoint:
             message_id=header.message_id,
             signer=request.signer,
             outcome="received",
+            petition_id=checked.petition_id,
         )
+        about = checked.petition_id
         try:
             element, outcome = await checked.run()
         except SoapFault as fault:
-            return await self._reply_fault(fault, peer, checked.operation, header.message_id)
+            return await self._reply_fault(fault, peer, checked.operation, header.message_id, about)
         except (IntakeError, DomainError) as exc:
             code = f"Client.{exc.code}"
             refusal = SoapFault(code if code in CATALOGUE else "Client.InvalidTransition", exc.message)
-            return await self._reply_fault(refusal, peer, checked.operation, header.message_id)
+            return await self._reply_fault(refusal, peer, checked.operation, header.message_id, about)
         except StoreConflict:
             return await self._reply_fault(
-                SoapFault("Server.Conflict"), peer, checked.operation, header.message_id
+                SoapFault("Server.Conflict"), peer, checked.operation, header.message_id, about
             )
         except StoreError as exc:
             log.error("store unavailable for %s: %s", header.message_id, exc)
             unavailable = SoapFault("Server.StoreUnavailable")
-            return await self._reply_fault(unavailable, peer, checked.operation, header.message_id)
+            return await self._reply_fault(unavailable, peer, checked.operation, header.message_id, about)
         body = envelope_bytes(self._sign(element))
         await self._log.record(
             direction="out",
@@ -152,6 +157,7 @@ class MinistryEndpoint:
             verdict="signed" if self._signer else "unsigned",
             message_id=header.message_id,
             outcome=outcome,
+            petition_id=about,
         )
         return 200, body
 
@@ -186,7 +192,8 @@ class MinistryEndpoint:
                 "Client.SenderMismatch", f"From={header.sender} but the certificate names {request.signer}"
             )
         # Decoding checks attachments (strict base64, Size, Sha256): a refusal, before 'received'.
-        return Checked(operation, request, header, self._routes[operation].bind(header, request.element))
+        run, petition_id = self._routes[operation].bind(header, request.element)
+        return Checked(operation, request, header, run, petition_id or None)
 
     async def _submit_petition(self, header: Header, petition: Petition) -> Reply:
         return _receipt_reply(await self._intake.submit_petition(header, petition))
@@ -206,7 +213,12 @@ class MinistryEndpoint:
         return signing.sign_xml(element, self._signer) if self._signer else element
 
     async def _reply_fault(
-        self, fault: SoapFault, peer: str, operation: str, message_id: str | None
+        self,
+        fault: SoapFault,
+        peer: str,
+        operation: str,
+        message_id: str | None,
+        petition_id: str | None = None,
     ) -> tuple[int, bytes]:
         body = fault_bytes(fault)
         await self._log.record(
@@ -217,6 +229,7 @@ class MinistryEndpoint:
             verdict="unsigned",
             message_id=message_id,
             outcome=fault.code,
+            petition_id=petition_id,
         )
         return 500, body
 

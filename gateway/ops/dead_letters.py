@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from connectors.amqp.dead_letters import AmqpDeadLetter, DeadLetterQueue
+from gateway.domain.operators import Principal
+from gateway.ops.action_log import record_action
 from gateway.ports import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -107,8 +109,9 @@ class DeadLetters:
             letters, _ = await dead.scan()
         return next((_from_amqp(a) for a in letters if a.id == key), None)
 
-    async def replay(self, ids: Sequence[str]) -> dict[str, int]:
-        """How many copies of each id went back on their path (0: not a dead letter)."""
+    async def replay(self, ids: Sequence[str], who: Principal | str) -> dict[str, int]:
+        """How many copies of each id went back on their path (0: not a dead letter); each replay
+        recorded with who asked (`GET /api/ops/actions`)."""
         parsed = [(i, *parse_id(i)) for i in ids]
         done: dict[str, int] = {}
         amqp_keys = [key for _, source, key in parsed if source == AMQP]
@@ -124,10 +127,11 @@ class DeadLetters:
                 await u.commit()
         for full_id, n in done.items():
             if n:
-                log.info("dead letter %s replayed (%d copies)", full_id, n)
+                log.info("dead letter %s replayed (%d copies) by %s", full_id, n, _name(who))
+        await self._record(who, "dead_letter.replay", {k: n for k, n in done.items() if n})
         return done
 
-    async def discard(self, ids: Sequence[str], who: str) -> dict[str, int]:
+    async def discard(self, ids: Sequence[str], who: Principal | str) -> dict[str, int]:
         """Remove AMQP dead letters for good; each one logged at WARNING with who asked."""
         parsed = [(i, *parse_id(i)) for i in ids]
         if any(source == NATIONAL for _, source, _ in parsed):
@@ -145,14 +149,31 @@ class DeadLetters:
                 log.warning(
                     "dead letter amqp:%s DISCARDED by %s: stage %s, reason %s, to %r/%r, %d bytes",
                     key,
-                    who,
+                    _name(who),
                     letter.stage,
                     letter.reason,
                     letter.original_exchange,
                     letter.original_routing_key,
                     len(letter.body),
                 )
-        return {f"{AMQP}:{key}": len(letters) for key, letters in removed.items()}
+        done = {f"{AMQP}:{key}": len(letters) for key, letters in removed.items()}
+        details = {
+            f"{AMQP}:{key}": f"stage={letters[0].stage} reason={letters[0].reason} copies={len(letters)}"
+            for key, letters in removed.items()
+            if letters
+        }
+        await self._record(who, "dead_letter.discard", details)
+        return done
+
+    async def _record(self, who: Principal | str, action: str, targets: Mapping[str, object]) -> None:
+        # After the broker operation, which no database transaction can include: a crash in between
+        # loses the record, never the action's effect (the WARNING log line stays).
+        if not targets:
+            return
+        async with self._uow() as u:
+            for target, detail in targets.items():
+                await record_action(u, who, action, target, str(detail), self._clock())
+            await u.commit()
 
     async def _national(self) -> list[DeadLetter]:
         async with self._uow() as u:
@@ -176,6 +197,10 @@ class DeadLetters:
             )
             for m in rows
         ]
+
+
+def _name(who: Principal | str) -> str:
+    return who if isinstance(who, str) else who.username
 
 
 def _from_amqp(letter: AmqpDeadLetter) -> DeadLetter:

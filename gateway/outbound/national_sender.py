@@ -97,6 +97,10 @@ class NationalSender:
         self._lease = lease_seconds
         self._wake = asyncio.Event()
         self.last_report = RoundReport()
+        # what the console shows of the link: the last delivery, and the last thing that went wrong
+        self.last_success_at: datetime | None = None
+        self.last_error: str | None = None
+        self.last_error_at: datetime | None = None
 
     @property
     def breaker(self) -> CircuitBreaker:
@@ -194,6 +198,12 @@ class NationalSender:
             self._breaker.record_success()  # the portal answered, even if it said no
         else:
             self._breaker.record_failure()
+        if error is None:
+            self.last_success_at = self._clock()
+        elif isinstance(error, NationalRefused | NationalUnavailable):
+            self.last_error, self.last_error_at = f"{error.code}: {error.message}"[:300], self._clock()
+        else:
+            self.last_error, self.last_error_at = f"Gateway.UnexpectedError: {error!r}"[:300], self._clock()
         try:
             await self._store(outcome)
         except Exception:

@@ -23,6 +23,7 @@ class NationalWireLog:
                 verdict="signed",
                 message_id=wire.message_id,
                 outcome=wire.outcome,
+                petition_id=wire.petition_id or None,  # a ListQuery is about no one case
             )
         if wire.response is not None:
             await self._hook.record(
@@ -34,4 +35,5 @@ class NationalWireLog:
                 message_id=wire.message_id,  # the Receipt echoes it: the pair reads together
                 signer=wire.response.signer,
                 outcome=wire.outcome,
+                petition_id=wire.petition_id or None,
             )

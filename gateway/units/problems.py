@@ -6,8 +6,12 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 PROBLEMS: dict[str, tuple[int, str, str]] = {
-    "Unauthenticated": (401, "Thiếu hoặc sai mã truy cập", "Missing or invalid bearer token"),
-    "Forbidden": (403, "Đơn vị không có quyền với tài nguyên này", "This unit may not access this resource"),
+    "Unauthenticated": (
+        401,
+        "Thiếu hoặc sai thông tin xác thực (mã truy cập hoặc phiên đăng nhập)",
+        "Missing or invalid credentials (bearer token or login session)",
+    ),
+    "Forbidden": (403, "Không có quyền với tài nguyên này", "You may not access this resource"),
     "UnknownUnit": (404, "Không có đơn vị này", "Unknown unit"),
     "UnknownCase": (404, "Không tìm thấy hồ sơ", "Case not found"),
     "InvalidQuery": (400, "Tham số truy vấn không hợp lệ", "Invalid query parameter"),
@@ -26,10 +30,15 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Storage temporarily unavailable; send the same reply again later",
     ),
     # operator routes (gateway.ops.api)
-    "OpsDisabled": (
-        503,
-        "Chức năng vận hành chưa được bật (chưa đặt PAKN_OPS_TOKEN)",
-        "Operator routes are disabled (PAKN_OPS_TOKEN is not set)",
+    "CsrfRejected": (
+        403,
+        "Thiếu hoặc sai mã chống giả mạo yêu cầu (CSRF); hãy tải lại trang",
+        "Missing or wrong anti-forgery (CSRF) token; reload the page",
+    ),
+    "LoginFailed": (
+        401,
+        "Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị khóa",
+        "Wrong username or password, or the account is locked",
     ),
     "DeadLetter.Unknown": (404, "Không tìm thấy thư chết này", "No such dead letter"),
     "DeadLetter.BadId": (400, "Mã thư chết không hợp lệ", "Invalid dead letter id"),

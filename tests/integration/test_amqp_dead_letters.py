@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aio_pika
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 from typer.testing import CliRunner, Result
 
 from connectors.amqp.connection import connect
@@ -35,13 +34,18 @@ from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from gateway.cli.main import app as cli
 from gateway.domain.case import Case
 from gateway.domain.routing import make_unit
+from gateway.inbound.intake import utc_now
+from gateway.ops.accounts import Accounts
 from gateway.ops.api import ops_router
+from gateway.ops.auth import OpsAuth
 from gateway.ops.dead_letters import DeadLetters
+from gateway.ops.session_api import session_router
 from gateway.ports import StoreConflict
 from gateway.settings import Settings
 from gateway.units.problems import Problem, problem_handler
 from tests.integration.test_amqp_replies import TEST_DELAYS, Bench, Handler, own_vhost, settled
 from tests.support.databases import sqlite_url
+from tests.support.operators import POLICY, add_operator, alogin
 from tests.unit.samples import petition
 
 pytestmark = pytest.mark.integration
@@ -200,11 +204,13 @@ def ops_app(settings: Settings, database_url: str) -> FastAPI:
     app = FastAPI()
     app.add_exception_handler(Problem, problem_handler)
     uow = SqlUnitOfWorkFactory(make_sessions(engine))
-    app.include_router(ops_router(settings, DeadLetters(uow, settings.amqp_url, lambda: datetime.now(UTC))))
+    auth = OpsAuth(Accounts(uow, POLICY, utc_now), max_age=timedelta(hours=1), secure=None)
+    app.include_router(session_router(auth))
+    app.include_router(ops_router(auth, DeadLetters(uow, settings.amqp_url, lambda: datetime.now(UTC))))
     return app
 
 
-async def test_rest_dead_letters_need_the_operator_token(tmp_path: Path) -> None:
+async def test_rest_dead_letters_by_role(tmp_path: Path) -> None:
     async with own_vhost() as url:
         connection = await connect(url, timeout=5)
         try:
@@ -213,42 +219,62 @@ async def test_rest_dead_letters_need_the_operator_token(tmp_path: Path) -> None
             await asyncio.wait_for(connection.close(), 10)
         database_url = sqlite_url(tmp_path)
         row_id = await national_dead_row(database_url)
-        base = "http://ops"
-        disabled = ops_app(Settings(amqp_url=url, database_url=database_url), database_url)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=disabled), base_url=base) as client:
-            answer = await client.get("/api/ops/dead-letters", headers={"Authorization": "Bearer x"})
-            assert answer.status_code == 503
-            problem = answer.json()
-            assert problem["code"] == "OpsDisabled" and problem["title_vi"] and problem["title"]
-            assert answer.headers["content-type"] == "application/problem+json"
-
-        token = "ops-" + uuid.uuid4().hex
-        settings = Settings(amqp_url=url, database_url=database_url, ops_token=SecretStr(token))
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=ops_app(settings, database_url)), base_url=base
-        ) as client:
-            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
-                for method, path in (
-                    ("GET", "/api/ops/dead-letters"),
-                    ("GET", f"/api/ops/dead-letters/national:{row_id}"),
-                    ("POST", f"/api/ops/dead-letters/national:{row_id}/replay"),
-                    ("POST", f"/api/ops/dead-letters/national:{row_id}/discard"),
-                ):
-                    answer = await client.request(method, path, headers=headers)
-                    assert answer.status_code == 401, (method, path, headers)
-                    assert answer.json()["code"] == "Unauthenticated"
-            auth = {"Authorization": f"Bearer {token}"}
-            listed = (await client.get("/api/ops/dead-letters", headers=auth)).json()
+        await add_operator(database_url, "xem", role="viewer")
+        await add_operator(database_url, "vanhanh", role="operator")
+        settings = Settings(amqp_url=url, database_url=database_url)
+        app = ops_app(settings, database_url)
+        one_path = f"/api/ops/dead-letters/national:{row_id}"
+        routes = (
+            ("GET", "/api/ops/dead-letters"),
+            ("GET", one_path),
+            ("POST", f"{one_path}/replay"),
+            ("POST", f"{one_path}/discard"),
+        )
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ops") as anon:
+            for method, path in routes:
+                answer = await anon.request(method, path, headers={"Authorization": "Bearer anything"})
+                assert answer.status_code == 401, (method, path)
+                assert answer.json()["code"] == "Unauthenticated"
+                assert answer.headers["content-type"] == "application/problem+json"
+            wrong = await anon.post(
+                "/api/ops/session", json={"username": "xem", "password": "sai-mat-khau-roi"}
+            )
+            assert wrong.status_code == 401 and wrong.json()["code"] == "LoginFailed"
+            assert wrong.json()["title_vi"].startswith("Sai tên đăng nhập")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ops") as viewer:
+            await alogin(viewer, "xem")
+            listed = (await viewer.get("/api/ops/dead-letters")).json()
             assert [d["id"] for d in listed["items"]] == [f"national:{row_id}"]
-            one = await client.get(f"/api/ops/dead-letters/national:{row_id}", headers=auth)
+            one = await viewer.get(one_path)
             assert one.status_code == 200 and one.json()["stage"] == "sender"
-            assert json.loads(one.json()["body"])["petition_id"] == "PAKN-DLQ-1"
-            assert (await client.get("/api/ops/dead-letters/amqp:none", headers=auth)).status_code == 404
-            assert (await client.get("/api/ops/dead-letters/what", headers=auth)).status_code == 400
-            refused = await client.post(f"/api/ops/dead-letters/national:{row_id}/discard", headers=auth)
+            for path in (f"{one_path}/replay", f"{one_path}/discard"):
+                refused = await viewer.post(path)
+                assert refused.status_code == 403 and refused.json()["code"] == "Forbidden", path
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ops") as op:
+            token = await alogin(op, "vanhanh")
+            del op.headers["X-CSRF-Token"]
+            forged = await op.post(f"{one_path}/replay")
+            assert forged.status_code == 403 and forged.json()["code"] == "CsrfRejected"
+            forged = await op.post(f"{one_path}/replay", headers={"X-CSRF-Token": token[:-1] + "x"})
+            assert forged.status_code == 403 and forged.json()["code"] == "CsrfRejected"
+            op.headers["X-CSRF-Token"] = token
+            assert json.loads((await op.get(one_path)).json()["body"])["petition_id"] == "PAKN-DLQ-1"
+            assert (await op.get("/api/ops/dead-letters/amqp:none")).status_code == 404
+            assert (await op.get("/api/ops/dead-letters/what")).status_code == 400
+            refused = await op.post(f"{one_path}/discard")
             assert refused.status_code == 409 and refused.json()["detail_vi"]
-            replayed = await client.post(f"/api/ops/dead-letters/national:{row_id}/replay", headers=auth)
+            replayed = await op.post(f"{one_path}/replay")
             assert replayed.status_code == 200 and replayed.json()["replayed"] == 1
-            again = await client.post(f"/api/ops/dead-letters/national:{row_id}/replay", headers=auth)
+            again = await op.post(f"{one_path}/replay")
             assert again.status_code == 404
+            many = await op.post("/api/ops/dead-letters/replay", json={"ids": [f"national:{row_id}"]})
+            assert many.status_code == 200 and many.json() == {"replayed": {f"national:{row_id}": 0}}
         assert (await national_state(database_url)).get("pending") == 2
+        engine = make_engine(database_url)
+        try:
+            async with SqlUnitOfWorkFactory(make_sessions(engine))() as u:
+                actions = await u.operators.actions()
+        finally:
+            await engine.dispose()
+        replays = [(a.username, a.target) for a in actions if a.action == "dead_letter.replay"]
+        assert replays == [("vanhanh", f"national:{row_id}")]

@@ -1,0 +1,82 @@
+"""Message and consumer counts of named queues, by passive declares (no management plugin needed).
+
+A passive declare creates nothing: it answers the queue's ready-message and consumer counts, or
+NOT_FOUND, which closes the channel: a fresh channel is opened for the next name. The connection
+is plain (not robust) and opened on demand: a console that cannot reach the broker shows that,
+it does not reconnect in the background. Every broker call is bounded by ``timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractConnection
+
+from connectors.amqp.errors import TopologyError
+from connectors.amqp.mapping import translated
+
+DEFAULT_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class QueueStat:
+    name: str
+    messages: int  # ready, not counting those delivered and not yet acked
+    consumers: int
+
+
+class QueueStats:
+    """One long-lived reader; ``read(names)`` gives None for a queue that does not exist."""
+
+    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._url = url
+        self._timeout = timeout
+        self._connection: AbstractConnection | None = None
+
+    async def read(self, names: Sequence[str]) -> dict[str, QueueStat | None]:
+        """Counts per queue name; ``BrokerUnavailable`` when the broker cannot be reached."""
+        connection = await self._connected()
+        found: dict[str, QueueStat | None] = {}
+        channel: AbstractChannel | None = None
+        try:
+            for name in names:
+                if channel is None or channel.is_closed:
+                    channel = await self._channel(connection)
+                try:
+                    with translated(f"count queue {name}"):
+                        async with asyncio.timeout(self._timeout):
+                            queue = await channel.declare_queue(name, passive=True)
+                except TopologyError:
+                    found[name] = None  # not declared (yet): the broker closed this channel
+                    continue
+                result = queue.declaration_result
+                found[name] = QueueStat(name, result.message_count or 0, result.consumer_count or 0)
+        except BaseException:
+            await self.close()  # a broken link: the next read connects afresh
+            raise
+        finally:
+            if channel is not None and not channel.is_closed:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(channel.close(), self._timeout)
+        return found
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), self._timeout)
+
+    async def _connected(self) -> AbstractConnection:
+        if self._connection is None or self._connection.is_closed:
+            with translated("connect to the broker to count queues"):
+                self._connection = await aio_pika.connect(self._url, timeout=self._timeout)
+        return self._connection
+
+    async def _channel(self, connection: AbstractConnection) -> AbstractChannel:
+        with translated("open a channel to count queues"):
+            async with asyncio.timeout(self._timeout):
+                return await connection.channel(publisher_confirms=False)
