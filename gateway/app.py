@@ -8,13 +8,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from connectors.db.migrate import upgrade
-from gateway.bootstrap import Runtime, build_runtime, checkpoint_schedule, reconcile_schedule
+from connectors.db.ping import ping
+from gateway.bootstrap import Runtime, build_runtime, build_sampler, checkpoint_schedule, reconcile_schedule
 from gateway.broker_link import BrokerLink
 from gateway.inbound.intake import utc_now
 from gateway.inbound.soap_route import soap_router
+from gateway.observability.readiness import ReadinessProbes
+from gateway.observability.routes import observability_router
 from gateway.ops.api import ops_router
 from gateway.ops.auth import LoginRedirect, OpsAuth, login_redirect_handler
 from gateway.ops.dead_letters import DeadLetters
@@ -48,6 +51,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         link.start()
         stop_sending = asyncio.Event()
         sending = asyncio.create_task(rt.national_sender.run(stop_sending), name="national-sender")
+        sampling = asyncio.create_task(build_sampler(rt).run(stop_sending), name="metrics-sampler")
         schedule = reconcile_schedule(settings, rt.reconciliation)
         reconciling = (
             asyncio.create_task(schedule.run(stop_sending), name="reconcile-schedule") if schedule else None
@@ -64,6 +68,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             yield
         finally:
             stop_sending.set()
+            await sampling  # a sample in flight finishes: each part is bounded in time
             if reconciling is not None:
                 await reconciling  # a run in flight is cancelled: each petition commits on its own
             if checkpointing is not None:
@@ -92,6 +97,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     )
     app.state.ops_auth = auth
     app.include_router(soap_router(rt.endpoint, rt.contract, settings.max_body_bytes))
+    app.include_router(_observability(rt, link))
     app.include_router(cases_router(rt.uow, rt.config.routing))
     app.include_router(replies_router(rt.uow, rt.config.routing, rt.replies))
     dead_letters = DeadLetters(rt.uow, settings.amqp_url, utc_now)
@@ -120,3 +126,25 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         }
 
     return app
+
+
+def _observability(rt: Runtime, link: BrokerLink) -> APIRouter:
+    """`/metrics`, `/healthz`, `/readyz`: what is read from memory at each scrape, the real probes."""
+
+    def breaker_state() -> str:
+        return rt.national_sender.breaker.state.value
+
+    rt.metrics.watch(
+        broker_connected=lambda: link.connected,
+        breaker_state=breaker_state,
+        relay_leading=lambda: rt.relay_leadership.leading,
+        certificate_expires=rt.signer.certificate.not_valid_after_utc,
+    )
+    probes = ReadinessProbes(
+        ping_database=lambda: ping(rt.engine),
+        broker=lambda: (link.connected, link.last_error),
+        certificate=rt.signer.certificate,
+        breaker_state=breaker_state,
+        clock=utc_now,
+    )
+    return observability_router(rt.metrics, probes)

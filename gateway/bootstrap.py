@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import schemas
 import signing
-from connectors.db.engine import make_engine, make_sessions
+from connectors.amqp.queue_stats import QueueStats
+from connectors.db.engine import make_engine, make_sessions, read_only
 from connectors.db.log_checkpointer import LogCheckpointer
+from connectors.db.metrics_figures import StoreFigures, store_figures
 from connectors.db.relay_leadership import RelayLeadership
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from connectors.national.client import WireObserver, ZeepNationalClient
@@ -29,6 +31,8 @@ from gateway.inbound.soap_route import EndpointPolicy, MinistryEndpoint
 from gateway.inbound.wsdl import ServedContract
 from gateway.inbound.xml_guard import hardened_parser
 from gateway.log_checkpoint_schedule import CheckpointSchedule
+from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.sampler import MetricsSampler, topology_queues
 from gateway.ops.accounts import Accounts, SessionPolicy
 from gateway.outbound.answer_documents import SignedLetters
 from gateway.outbound.circuit_breaker import CircuitBreaker
@@ -79,6 +83,7 @@ class Runtime:
 
     committed: CommitSignal
     log_checkpointer: LogCheckpointer | None = None
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
 
 
 def ensure_dev_pki(settings: Settings) -> None:
@@ -143,7 +148,9 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = make_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(make_sessions(engine))
     intake = Intake(uow=uow, routing=config.routing)
-    message_log = MessageLogHook(uow, utc_now)
+    metrics = GatewayMetrics()
+    # the SOAP edge's hook counts what the portal sends; the outbound calls are counted by the client
+    message_log = MessageLogHook(uow, utc_now, observer=metrics.national_logged)
     endpoint = MinistryEndpoint(
         policy=EndpointPolicy(
             ministry_id=settings.ministry_id,
@@ -156,17 +163,22 @@ def build_runtime(settings: Settings) -> Runtime:
         schema=load_schema(),
         message_log=message_log,
         signer=signer,
+        on_signed=metrics.signed_xml,
     )
     replies = Replies(
         uow=uow,
         routing=config.routing,
         documents=SignedLetters(
-            config.ministry, signer, tsa_url=settings.tsa_url, seal_image=settings.seal_image
+            config.ministry,
+            signer,
+            tsa_url=settings.tsa_url,
+            seal_image=settings.seal_image,
+            on_signed=metrics.signed_pdf,
         ),
+        on_reply=metrics.unit_reply,
     )
-    client, sender = build_national(
-        settings, uow, signer, trust, NationalWireLog(message_log, national_id=settings.national_id)
-    )
+    wire_log = NationalWireLog(MessageLogHook(uow, utc_now), national_id=settings.national_id)
+    client, sender = build_national(settings, uow, signer, trust, wire_log, metrics=metrics)
     reconciliation = Reconciliation(
         listing=client,
         intake=intake,
@@ -191,7 +203,7 @@ def build_runtime(settings: Settings) -> Runtime:
         intake=intake,
         endpoint=endpoint,
         contract=ServedContract(settings.public_url),
-        outbox_source=StoreOutboxSource(uow, utc_now),
+        outbox_source=StoreOutboxSource(uow, utc_now, metrics.case_message),
         signer=signer,
         replies=replies,
         national_client=client,
@@ -201,6 +213,27 @@ def build_runtime(settings: Settings) -> Runtime:
         accounts=build_accounts(settings, uow),
         committed=committed,
         log_checkpointer=build_checkpointer(settings, uow, signer),
+        metrics=metrics,
+    )
+
+
+def build_sampler(rt: Runtime) -> MetricsSampler:
+    """The gauges that need I/O: store figures on read-only sessions (on SQLite they never take the
+    write lock the intake needs), queue depths on a broker connection of the sampler's own."""
+    sessions = make_sessions(read_only(rt.engine))
+
+    async def read_store(now: datetime) -> StoreFigures:
+        async with sessions() as session:
+            return await store_figures(session, now)
+
+    settings = rt.settings
+    return MetricsSampler(
+        rt.metrics,
+        read_store=read_store,
+        queues=QueueStats(settings.amqp_url),
+        queue_names=topology_queues(list(rt.config.routing.units), settings.retry_delays_seconds),
+        interval=settings.metrics_sample_seconds,
+        clock=utc_now,
     )
 
 
@@ -250,6 +283,8 @@ def build_national(
     signer: signing.SigningKey,
     trust: signing.TrustStore | None,
     observer: WireObserver | None = None,
+    *,
+    metrics: GatewayMetrics | None = None,
 ) -> tuple[ZeepNationalClient, NationalSender]:
     """The outbound direction's far end: the signing zeep client (built from the local WSDL, so a
     bad WSDL or key stops the start) and the worker that drains the national outbox through it."""
@@ -263,6 +298,8 @@ def build_national(
         concurrency=settings.national_concurrency,
         attempts=settings.national_retry_attempts,
         observer=observer,
+        on_attempt=metrics.national_attempt if metrics else None,
+        on_signed=metrics.signed_xml if metrics else None,
     )
     sender = NationalSender(
         uow,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -102,6 +103,14 @@ class Settings(BaseSettings):
         default_factory=lambda: [10.0, 60.0, 600.0, 3600.0],
         description="The replies consumer's retry ladder: delays before each new try, then pakn.dead",
     )
+    tls_cert: Path | None = Field(
+        None, description="Serve https with this certificate (PEM, chain after the leaf); unset: plain http"
+    )
+    tls_key: Path | None = Field(None, description="The key of TLS_CERT (PEM)")
+    tls_client_ca: Path | None = Field(
+        None,
+        description="Mutual TLS: every client presents a certificate from these CAs (PEM); unset: none asked",
+    )
     ops_session_idle_minutes: float = Field(
         30.0, gt=0, description="An operator session unused this long ends (console and /api/ops)"
     )
@@ -113,6 +122,12 @@ class Settings(BaseSettings):
         5, ge=1, description="Wrong passwords in a row that lock an operator account"
     )
     ops_lockout_minutes: float = Field(15.0, gt=0, description="How long a locked operator account waits")
+    log_format: Literal["text", "json"] | None = Field(
+        None, description="text | json (one JSON object a line); unset: text in development, else json"
+    )
+    metrics_sample_seconds: float = Field(
+        15.0, gt=0, description="How often /metrics' queue depths, outbox lag and case counts are sampled"
+    )
 
     @field_validator("retry_delays_seconds")
     @classmethod
@@ -135,6 +150,14 @@ class Settings(BaseSettings):
         return None if self.reconcile_at == "off" else time.fromisoformat(self.reconcile_at)
 
     @model_validator(mode="after")
+    def _tls_is_whole(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("PAKN_TLS_CERT and PAKN_TLS_KEY go together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("PAKN_TLS_CLIENT_CA (mutual TLS) needs PAKN_TLS_CERT and PAKN_TLS_KEY")
+        return self
+
+    @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
         # A gateway that accepts unsigned petitions in production could be fed anything.
         if self.environment == "production" and not self.verify_signatures:
@@ -142,8 +165,16 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def effective_log_format(self) -> str:
+        """`log_format`, or its default: text for a person at a terminal, JSON for a log collector."""
+        if self.log_format is not None:
+            return self.log_format
+        return "text" if self.environment == "development" else "json"
+
+    @property
     def base_url(self) -> str:
-        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+        scheme = "https" if self.tls_cert is not None else "http"
+        return (self.public_url or f"{scheme}://{self.http_host}:{self.http_port}").rstrip("/")
 
     @property
     def cert_path(self) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,15 +31,35 @@ class QueueStat:
 
 
 class QueueStats:
-    """One long-lived reader; ``read(names)`` gives None for a queue that does not exist."""
+    """One long-lived reader; ``read(names)`` gives None for a queue that does not exist.
+
+    The last successful read is kept (``last_read``, with the monotonic time it was taken), so two
+    samplers of one process (the metrics and the console's) can share one instance and read the
+    broker once: the second takes ``recent()`` while it is fresh.
+    """
 
     def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._url = url
         self._timeout = timeout
         self._connection: AbstractConnection | None = None
+        self.last_read: tuple[float, dict[str, QueueStat | None]] | None = None
+        self._lock = asyncio.Lock()  # one read at a time: two samplers must not open two connections
+
+    def recent(self, names: Sequence[str], max_age: float) -> dict[str, QueueStat | None] | None:
+        """The last read if it is younger than ``max_age`` seconds and covered ``names``; else None."""
+        if self.last_read is None:
+            return None
+        taken, found = self.last_read
+        if time.monotonic() - taken > max_age or any(n not in found for n in names):
+            return None
+        return {n: found[n] for n in names}
 
     async def read(self, names: Sequence[str]) -> dict[str, QueueStat | None]:
         """Counts per queue name; ``BrokerUnavailable`` when the broker cannot be reached."""
+        async with self._lock:
+            return await self._read(names)
+
+    async def _read(self, names: Sequence[str]) -> dict[str, QueueStat | None]:
         connection = await self._connected()
         found: dict[str, QueueStat | None] = {}
         channel: AbstractChannel | None = None
@@ -55,6 +76,7 @@ class QueueStats:
                     continue
                 result = queue.declaration_result
                 found[name] = QueueStat(name, result.message_count or 0, result.consumer_count or 0)
+            self.last_read = (time.monotonic(), dict(found))
         except BaseException:
             await self.close()  # a broken link: the next read connects afresh
             raise

@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "pakn_read_only"  # execution option: see read_only()
 
 
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> AsyncEngine:
@@ -59,8 +60,16 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int) -> AsyncEngine:
     return engine
 
 
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (same pool) for transactions that only read: on SQLite they begin DEFERRED,
+    so a long read (a search scanning the cases table) works on its WAL snapshot and never holds
+    the write lock the intake needs. PostgreSQL is unaffected."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def _on_sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
 
 def _create_parent_directory(url: URL) -> None:

@@ -24,7 +24,7 @@ _ROW_COLUMNS = (
     MessageLogRow.id, MessageLogRow.direction, MessageLogRow.peer, MessageLogRow.operation,
     MessageLogRow.message_id, MessageLogRow.signature_verdict, MessageLogRow.signer,
     MessageLogRow.outcome, MessageLogRow.created_at, MessageLogRow.raw, MessageLogRow.raw_sha256,
-    MessageLogRow.prev_hash, MessageLogRow.entry_hash,
+    MessageLogRow.prev_hash, MessageLogRow.entry_hash, MessageLogRow.petition_id,
 )
 
 
@@ -46,9 +46,9 @@ async def stored_rows(
         left = None if left is None else left - len(rows)
         for row in rows:
             id_, direction, peer, operation, message_id, verdict, signer, outcome, at, *rest = row
-            raw, raw_sha256, prev_hash, entry_hash = rest
+            raw, raw_sha256, prev_hash, entry_hash, petition_id = rest
             fields = ChainFields(direction, peer, operation, message_id, verdict, signer, outcome, at)
-            yield ChainRow(id_, fields, bytes(raw), raw_sha256, prev_hash, entry_hash)
+            yield ChainRow(id_, fields, bytes(raw), raw_sha256, prev_hash, entry_hash, petition_id)
             after = id_
 
 

@@ -64,6 +64,7 @@ class ChainRow:
     raw_sha256: str
     prev_hash: str
     entry_hash: str
+    petition_id: str | None = None  # the case it is about: a lookup key, not covered by the chain
 
 
 # Stable codes of what can be wrong with a row, checked in this order.

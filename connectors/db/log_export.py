@@ -3,7 +3,8 @@
 A segment always ends at a signed checkpoint, so its last row is vouched for, and starts either at
 the genesis or right after an *anchor* checkpoint carried in the file. Layout, one JSON object a line:
 a ``segment`` header, then the ``checkpoint`` lines (the anchor first, if any), then the ``entry``
-lines in id order with their hashes and the raw message in base64.
+lines in id order with their hashes, the raw message in base64 and the PetitionId the message is
+about (a lookup key for a case's timeline, outside the chain like the store's column).
 
 Errors: SegmentError (code ``Log.SegmentUnreadable``: a file that is not a segment;
 ``Log.NothingToExport``: no checkpoint to end a segment at; ``Log.AlreadyPruned``: the rows asked
@@ -14,6 +15,7 @@ gone). Pruning (log_prune.py) raises it too, with its own codes.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
@@ -161,6 +163,17 @@ async def audit_segment(path: Path, trust: signing.TrustStore) -> AuditReport:
         return await audit(rows(), checkpoints, trust, anchor=anchor)
 
 
+def file_digest(path: Path) -> tuple[str, int]:
+    """(sha256 hex, size in bytes) of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
 def _documents(file: TextIO) -> Iterator[dict[str, Any]]:
     for number, line in enumerate(file, start=1):
         if not line.strip():
@@ -206,7 +219,7 @@ def _entry_doc(row: ChainRow) -> dict[str, Any]:
         "operation": f.operation, "message_id": f.message_id, "signature_verdict": f.signature_verdict,
         "signer": f.signer, "outcome": f.outcome, "created_at": _iso(f.created_at),
         "raw": _b64(row.raw), "raw_sha256": row.raw_sha256, "prev_hash": row.prev_hash,
-        "entry_hash": row.entry_hash,
+        "entry_hash": row.entry_hash, "petition_id": row.petition_id,  # a lookup key, not chained
     }
 
 
@@ -220,7 +233,7 @@ def _entry(doc: dict[str, Any]) -> ChainRow:
         )
         return ChainRow(
             int(doc["id"]), fields, base64.b64decode(doc["raw"]), str(doc["raw_sha256"]),
-            str(doc["prev_hash"]), str(doc["entry_hash"]),
+            str(doc["prev_hash"]), str(doc["entry_hash"]), doc.get("petition_id"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SegmentError("Log.SegmentUnreadable", f"bad entry line: {exc!r}") from exc

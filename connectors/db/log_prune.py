@@ -11,13 +11,12 @@ one write lock, and intake must not wait behind a month of messages. A prune int
 record finishes deleting on the next run (the audit already skips archived rows).
 
 Errors are SegmentError (log_export.py) with the codes ``Log.NoCheckpoint`` (rows older than the
-cut-off exist but no checkpoint made before it covers any), ``Log.ExportUnverified`` (the export
+cut-off exist and no checkpoint at all covers them), ``Log.ExportUnverified`` (the export
 does not verify: the store's log is broken, see `audit verify`) and those of `plan_segment`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -28,9 +27,17 @@ from pathlib import Path
 import signing
 from connectors.db.log_audit_store import stored_rows
 from connectors.db.log_chain import ChainRow
-from connectors.db.log_export import SegmentError, SegmentPlan, audit_segment, plan_segment, write_segment
+from connectors.db.log_export import (
+    SegmentError,
+    SegmentPlan,
+    audit_segment,
+    file_digest,
+    plan_segment,
+    write_segment,
+)
 from connectors.db.log_segments_store import (
     PrunedSegment,
+    checkpoints_after,
     delete_archived_rows,
     pruned_through,
     record_segment,
@@ -54,6 +61,7 @@ class PruneOutcome:
     segment: PrunedSegment | None = None  # recorded by this run (None on a dry run or a lost race)
     deleted: int = 0  # rows deleted by this run, leftovers of an interrupted run included
     lost_race: bool = False  # another process recorded the same segment first; this file was removed
+    waiting: int = 0  # nothing due: rows older than the cut-off wait for a checkpoint made before it
 
 
 class LogPruner:
@@ -75,7 +83,7 @@ class LogPruner:
     async def prune(self, before: datetime, *, dry_run: bool = False) -> PruneOutcome:
         """Export, verify, record and delete the segment due before `before` (nothing on a dry run)."""
         deleted = 0 if dry_run else await self._delete_archived()
-        old, count, first = 0, 0, None
+        old, vouched, count, first = 0, 0, 0, None
         async with self._uow() as uow:
             try:
                 plan: SegmentPlan | None = await plan_segment(uow, before=before)
@@ -83,17 +91,20 @@ class LogPruner:
                 if exc.code != "Log.NothingToExport":
                     raise
                 plan = None
-                old = await rows_before(uow, after=await pruned_through(uow), moment=before)
+                start = await pruned_through(uow)
+                old = await rows_before(uow, after=start, moment=before)
+                vouched = await checkpoints_after(uow, start)
             if plan is not None:
                 count, first = await rows_between(uow, after=plan.start, through=plan.covering.last_entry_id)
         if plan is None:
-            if old:
+            if old and not vouched:
+                # Not a rerun before the next checkpoint: nothing will ever vouch for these rows.
                 raise SegmentError(
                     NO_CHECKPOINT,
-                    f"{old} entries were logged before {before.isoformat()}, but no checkpoint made before"
-                    " then covers them: nothing pruned (run `audit checkpoint`, then prune again later)",
+                    f"{old} entries were logged before {before.isoformat()}, but no signed checkpoint"
+                    " covers them: nothing pruned (run `audit checkpoint`, or turn the scheduled ones on)",
                 )
-            return PruneOutcome(None, 0, None, deleted=deleted)
+            return PruneOutcome(None, 0, None, deleted=deleted, waiting=old)
         if dry_run:
             return PruneOutcome(plan, count, first)
         return await self._archive(plan, count, first, deleted)
@@ -125,7 +136,7 @@ class LogPruner:
                 else f"it ends at entry {report.last_id}, not at checkpoint entry {covering.last_entry_id}"
             )
             raise SegmentError(EXPORT_UNVERIFIED, f"the export does not verify ({why}); nothing pruned")
-        sha256, size = _digest(path)
+        sha256, size = file_digest(path)
         _sync_directory(path.parent)  # the file's name is durable before the rows go
         segment = PrunedSegment(
             after_entry_id=plan.start, last_entry_id=covering.last_entry_id,
@@ -167,21 +178,13 @@ class LogPruner:
         while True:
             async with self._uow() as uow:
                 through = await pruned_through(uow)
-                done = await delete_archived_rows(uow, through=through, limit=self._batch) if through else 0
+                found, done = (
+                    await delete_archived_rows(uow, through=through, limit=self._batch) if through else (0, 0)
+                )
                 await uow.commit()
-            if not done:
+            if not found:
                 return deleted
             deleted += done
-
-
-def _digest(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def _sync_directory(directory: Path) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import Select, delete, func, insert, select
 from connectors.db.errors import map_db_errors
 from connectors.db.log_checkpoint import Checkpoint
 from connectors.db.session_access import SessionSource, session_of
-from connectors.db.tables import LogSegmentRow, MessageLogRow
+from connectors.db.tables import LogCheckpointRow, LogSegmentRow, MessageLogRow
 
 
 @dataclass(frozen=True)
@@ -88,16 +88,19 @@ async def record_segment(source: SessionSource, segment: PrunedSegment) -> int:
         return result.scalar_one()
 
 
-async def delete_archived_rows(source: SessionSource, *, through: int, limit: int) -> int:
-    """Delete at most `limit` rows with id ≤ `through`, lowest first; the number deleted."""
+async def delete_archived_rows(source: SessionSource, *, through: int, limit: int) -> tuple[int, int]:
+    """Delete at most `limit` rows with id ≤ `through`, lowest first: (rows found, rows deleted).
+
+    Fewer deleted than found means a concurrent prune deleted some first."""
     batch = (
         select(MessageLogRow.id).where(MessageLogRow.id <= through).order_by(MessageLogRow.id).limit(limit)
     )
     with map_db_errors():
         ids = list((await session_of(source).execute(batch)).scalars().all())
-        if ids:
-            await session_of(source).execute(delete(MessageLogRow).where(MessageLogRow.id.in_(ids)))
-    return len(ids)
+        if not ids:
+            return 0, 0
+        result = await session_of(source).execute(delete(MessageLogRow).where(MessageLogRow.id.in_(ids)))
+    return len(ids), int(getattr(result, "rowcount", 0) or 0)
 
 
 async def rows_between(source: SessionSource, *, after: int, through: int) -> tuple[int, int | None]:
@@ -119,7 +122,14 @@ async def rows_before(source: SessionSource, *, after: int, moment: datetime) ->
         return int((await session_of(source).execute(query)).scalar_one())
 
 
-def chain_length_through(last_entry_id: int) -> Select[tuple[int]]:
+async def checkpoints_after(source: SessionSource, after: int) -> int:
+    """How many checkpoints vouch for rows beyond `after`, whenever they were made."""
+    query = select(func.count()).select_from(LogCheckpointRow).where(LogCheckpointRow.last_entry_id > after)
+    with map_db_errors():
+        return int((await session_of(source).execute(query)).scalar_one())
+
+
+def chain_length_through(last_entry_id: int) -> Select[int]:
     """One SQL expression: entries from the genesis through `last_entry_id`, pruned ones included.
 
     One statement sees one snapshot, so a prune committing meanwhile cannot make the count (rows

@@ -30,9 +30,10 @@ import requests
 import zeep.exceptions
 
 import signing
+from gateway.domain.exchange import PetitionPage, Receipt
 from gateway.ports import NationalError, NationalRefused, NationalUnavailable
 
-__all__ = ["classify", "classify_fault", "classify_http_status"]
+__all__ = ["classify", "classify_fault", "classify_http_status", "outcome_code"]
 
 RETRYABLE_HTTP = frozenset({408, 429})
 INVALID_MESSAGE = "Gateway.InvalidMessage"
@@ -92,3 +93,15 @@ def _short_text(text: str, limit: int = 500) -> str:
     """One line, bounded: a 503 page or a zeep message quoting the whole response stays readable."""
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def outcome_code(outcome: object) -> str:
+    """One attempt's outcome as a bounded label (metrics): "accepted", "duplicate", "listed", or
+    the port error's code; never a count or an id."""
+    if isinstance(outcome, Receipt):
+        return "duplicate" if outcome.duplicate else "accepted"
+    if isinstance(outcome, PetitionPage):
+        return "listed"
+    if isinstance(outcome, NationalError):
+        return outcome.code
+    return type(outcome).__name__

@@ -25,6 +25,8 @@ gateway's other threaded work (inbound signature checks, letter signing) for the
 Every attempt that reached the wire is handed to `observer` (a `WireRecord`: the signed request as
 sent, the response as parsed, its verdict, the outcome), on the event loop, after the attempt: the
 message log is a hook here as on the inbound side. A call abandoned at its deadline is not observed.
+`on_attempt` (metrics) is told every attempt, that one too: operation, outcome code ("accepted",
+"duplicate", "listed" or the port error's code) and seconds from taking a slot to the outcome.
 
 Receipts: with a trust store, a receipt whose signature does not verify is never a delivery; an
 unsigned receipt (verdict "absent") is accepted, as DESIGN §2 leaves receipts' signatures optional.
@@ -40,6 +42,7 @@ import base64
 import binascii
 import copy
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -53,7 +56,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 import schemas
 import signing
 from connectors.national import listing
-from connectors.national.classify import INVALID_MESSAGE, classify
+from connectors.national.classify import INVALID_MESSAGE, classify, outcome_code
 from connectors.national.client_pool import ClientPool, SoapConnection
 from connectors.soap_signing import ResponseRecord, SigningPlugin, build_signed_client
 from gateway.domain.exchange import NationalMessage, PetitionPage, Receipt
@@ -61,7 +64,9 @@ from gateway.ports import NationalError, NationalRefused, NationalUnavailable
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PAYLOAD_ELEMENTS", "VIETNAM", "WireObserver", "WireRecord", "ZeepNationalClient"]
+__all__ = [
+    "PAYLOAD_ELEMENTS", "VIETNAM", "AttemptObserver", "WireObserver", "WireRecord", "ZeepNationalClient",
+]
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 SERVICE, PORT = "NationalExchange", "NationalExchangePort"
@@ -87,6 +92,8 @@ class WireRecord:
 
 
 WireObserver = Callable[[WireRecord], Awaitable[None]]
+AttemptObserver = Callable[[str, str, float], None]
+"""(operation, outcome code, seconds) of one attempt on the wire, abandoned ones included."""
 
 
 class ZeepNationalClient:
@@ -121,6 +128,8 @@ class ZeepNationalClient:
         retry_max: float = 5.0,
         wsdl: str | Path | None = None,
         observer: WireObserver | None = None,
+        on_attempt: AttemptObserver | None = None,
+        on_signed: Callable[[float], None] | None = None,  # seconds each request's XML-DSig took
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -138,6 +147,8 @@ class ZeepNationalClient:
         self._wait = _jittered_backoff(retry_initial, retry_max)
         self._wsdl = wsdl if wsdl is not None else schemas.national_wsdl_path()
         self._observer = observer
+        self._on_attempt = on_attempt
+        self._on_signed = on_signed
         self._pool = ClientPool(self._connect)
         self._pool.give_back(self._pool.take())
         self._slots = asyncio.Semaphore(concurrency)
@@ -191,32 +202,41 @@ class ZeepNationalClient:
         return page
 
     async def _attempt(self, message: NationalMessage, element: str, payload: dict[str, Any]) -> Receipt:
-        outcome, wire = await self._in_thread(self._call, message, element, payload)
+        outcome, wire = await self._in_thread(message.operation, self._call, message, element, payload)
         await self._observe(wire)
         if isinstance(outcome, Receipt):
             return outcome
         raise outcome
 
     async def _list_attempt(self, message_id: str, query: dict[str, Any]) -> PetitionPage:
-        outcome, wire = await self._in_thread(self._list_call, message_id, query)
+        outcome, wire = await self._in_thread(listing.OPERATION, self._list_call, message_id, query)
         await self._observe(wire)
         if isinstance(outcome, PetitionPage):
             return outcome
         raise outcome
 
     async def _in_thread(
-        self, call: Callable[..., tuple[T, WireRecord | None]], *args: Any
+        self, operation: str, call: Callable[..., tuple[T, WireRecord | None]], *args: Any
     ) -> tuple[T, WireRecord | None]:
-        """`call(*args)` on a worker thread of the client's own, within a slot and the deadline."""
+        """`call(*args)` on a worker thread of the client's own, within a slot and the deadline;
+        the attempt told to `on_attempt` under `operation`."""
         async with self._slots:
             loop = asyncio.get_running_loop()
+            started = time.perf_counter()
             running = loop.run_in_executor(self._threads, call, *args)
             try:
-                return await asyncio.wait_for(running, self._timeout + DEADLINE_GRACE)
+                result = await asyncio.wait_for(running, self._timeout + DEADLINE_GRACE)
             except TimeoutError as exc:
+                self._tell(operation, "Network.Timeout", started)
                 raise NationalUnavailable(
                     "Network.Timeout", f"no answer within {self._timeout + DEADLINE_GRACE:g} s"
                 ) from exc
+            self._tell(operation, outcome_code(result[0]), started)
+            return result
+
+    def _tell(self, operation: str, outcome: str, started: float) -> None:
+        if self._on_attempt is not None:
+            self._on_attempt(operation, outcome, time.perf_counter() - started)
 
     async def _observe(self, wire: WireRecord | None) -> None:
         if wire is None or self._observer is None:
@@ -343,6 +363,7 @@ class ZeepNationalClient:
             service=SERVICE,
             port=PORT,
             timeout=self._timeout,
+            on_signed=self._on_signed,
         )
         return SoapConnection(service=service, plugin=plugin, close=client.transport.session.close)
 

@@ -11,6 +11,7 @@ from connectors.db.engine import make_engine
 from connectors.db.migrate import current_revision, upgrade
 from gateway.app import create_app
 from gateway.cli.common import configure_logging, load_settings, startup_errors
+from gateway.tls import uvicorn_tls_options
 
 
 def serve() -> None:
@@ -19,7 +20,10 @@ def serve() -> None:
     settings = load_settings()
     with startup_errors():
         app = create_app(settings)
-        uvicorn.run(app, host=settings.http_host, port=settings.http_port, loop="uvloop", http="httptools")
+        tls = uvicorn_tls_options(settings)
+        uvicorn.run(
+            app, host=settings.http_host, port=settings.http_port, loop="uvloop", http="httptools", **tls
+        )
 
 
 def migrate() -> None:

@@ -136,6 +136,9 @@ class OverviewService:
         self._broker_connected = broker_connected
         self._clock = clock
 
+    def now(self) -> datetime:
+        return self._clock()
+
     async def overview(self) -> Overview:
         now = self._clock()
         async with self._uow() as uow:

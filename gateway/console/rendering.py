@@ -118,6 +118,11 @@ class Pages:
         return response
 
 
+def translator(request: Request) -> Translator:
+    """The catalogue in the request's language (``?lang=``, else the cookie, else Vietnamese)."""
+    return Translator(choose_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)))
+
+
 def switch_lang_url(request: Request, lang: str) -> str:
     """This page's URL in another language (its other query parameters kept)."""
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", lang)]
@@ -130,4 +135,4 @@ def query_url(path: str, params: Mapping[str, str | int | None]) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
-__all__ = ["PAGE_HEADERS", "Pages", "age", "number", "query_url", "switch_lang_url", "vn_time"]
+__all__ = ["PAGE_HEADERS", "Pages", "age", "number", "query_url", "switch_lang_url", "translator", "vn_time"]

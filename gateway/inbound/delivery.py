@@ -13,9 +13,15 @@ from gateway.ports import UnitOfWorkFactory
 
 
 class StoreOutboxSource:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Callable[[], datetime],
+        observer: Callable[[str, str], None] | None = None,  # (message type, "confirmed" | "failed")
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._observer = observer
 
     async def pending(self, limit: int) -> list[OutboxMessage]:
         async with self._uow() as uow:
@@ -36,6 +42,7 @@ class StoreOutboxSource:
                     case.assign(now)
                     await uow.cases.save(case)
             await uow.commit()
+        self._observe(messages, "confirmed")
 
     async def failed(self, messages: list[OutboxMessage], error: str) -> None:
         if not messages:
@@ -43,3 +50,9 @@ class StoreOutboxSource:
         async with self._uow() as uow:
             await uow.outbox.mark_failed([m.id for m in messages if m.id is not None], error[:1000])
             await uow.commit()
+        self._observe(messages, "failed")
+
+    def _observe(self, messages: list[OutboxMessage], result: str) -> None:
+        if self._observer is not None:
+            for message in messages:
+                self._observer(message.type, result)

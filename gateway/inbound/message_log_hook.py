@@ -10,11 +10,17 @@ from datetime import datetime
 from gateway.domain.exchange import LogEntry
 from gateway.ports import UnitOfWorkFactory
 
+LogObserver = Callable[[str, str, str | None], None]
+"""(direction, operation, outcome) of each entry, told before it is stored (metrics count there)."""
+
 
 class MessageLogHook:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Callable[[], datetime], observer: LogObserver | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._observer = observer
 
     async def record(
         self,
@@ -41,6 +47,8 @@ class MessageLogHook:
             outcome=outcome,
             petition_id=petition_id,
         )
+        if self._observer is not None:  # first: a message handled counts even if its log entry fails
+            self._observer(direction, operation, outcome)
         async with self._uow() as uow:
             entry_id = await uow.message_log.append(entry)
             await uow.commit()

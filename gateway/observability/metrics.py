@@ -13,6 +13,7 @@ fault catalogue — never a PetitionId or a MessageId.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
@@ -218,7 +219,5 @@ def _age(now: datetime, oldest: datetime | None) -> float:
 
 
 def _forget(gauge: Gauge, label: str) -> None:
-    try:
+    with contextlib.suppress(KeyError):  # never sampled: nothing to drop
         gauge.remove(label)
-    except KeyError:
-        pass

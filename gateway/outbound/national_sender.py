@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from gateway.domain.exchange import NationalMessage, Receipt
+from gateway.observability.json_logging import correlation
 from gateway.outbound.circuit_breaker import BreakerState, CircuitBreaker
 from gateway.ports import NationalPort, NationalRefused, NationalUnavailable, UnitOfWorkFactory
 
@@ -161,7 +162,9 @@ class NationalSender:
             async with slots:
                 if not self._breaker.allow():
                     return _Outcome(message, skipped=True)
-                return await self._record(await self._send(message))
+                # each delivery is a task of its own (gather): the ids stay on its log lines only
+                with correlation(petition_id=message.petition_id, message_id=message.message_id):
+                    return await self._record(await self._send(message))
 
         outcomes = await asyncio.gather(*(deliver(m) for m in due))
         skipped = [o.message.id for o in outcomes if o.skipped and o.message.id is not None]

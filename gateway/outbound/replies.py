@@ -47,6 +47,8 @@ class Replies:
     routing: RoutingTable
     documents: AnswerDocuments
     on_commit: Callable[[], None] = lambda: None
+    on_reply: Callable[[str, str], None] = lambda kind, result: None
+    """(reply kind, result) of every reply either door took: applied, duplicate, a refusal code, retry."""
     clock: Callable[[], datetime] = utc_now
     ids: Callable[[], str] = new_id
 

@@ -23,11 +23,13 @@ from gateway.domain.case import DESCRIPTIONS, Case
 from gateway.domain.errors import InvalidTransition, WrongUnit
 from gateway.domain.reply import ReplyKind, UnitReply
 from gateway.inbound.intake import utc_now
+from gateway.observability.json_logging import correlation
 from gateway.outbound.errors import InvalidReply, ReplyError, UnknownCase, UnknownUnit
 from gateway.outbound.replies import Replies, ReplyResult
 from gateway.outbound.reply_codec import parse_json, reply_from_json
-from gateway.ports import StoreConflict
+from gateway.ports import StoreConflict, StoreError
 
+KINDS = frozenset(kind.value for kind in ReplyKind)
 ROUTING_KEY = re.compile(r"^unit\.(?P<unit>[A-Z][A-Z0-9_]{1,31})\.reply\.(?P<type>[a-z_]+)$")
 CONFLICT_RETRIES = 2
 
@@ -67,7 +69,26 @@ def invalid(message: str, petition_id: str | None = None) -> Refusal:
 async def apply_reply(
     replies: Replies, reply: UnitReply, *, conflict_retries: int = CONFLICT_RETRIES
 ) -> ReplyResult:
-    """Apply ``reply``; ``ReplyRefused`` if it never will as sent, ``StoreError`` if it may later."""
+    """Apply ``reply``; ``ReplyRefused`` if it never will as sent, ``StoreError`` if it may later.
+    Both doors come here: the reply's ids are on every log line inside, its result is counted."""
+    kind = reply.kind.value
+    with correlation(petition_id=reply.petition_id, message_id=reply.message_id):
+        try:
+            result = await _apply(replies, reply, conflict_retries)
+        except ReplyRefused as exc:
+            replies.on_reply(kind, exc.refusal.code)
+            raise
+        except StoreError:
+            replies.on_reply(kind, "retry")
+            raise
+        except Exception:
+            replies.on_reply(kind, "error")
+            raise
+    replies.on_reply(kind, "duplicate" if result.duplicate else "applied")
+    return result
+
+
+async def _apply(replies: Replies, reply: UnitReply, conflict_retries: int) -> ReplyResult:
     attempt = 0
     while True:
         try:
@@ -139,10 +160,13 @@ class ReplyIntake:
         key_unit = key["unit"] if key else None
         doc: object = None
         try:
-            doc = parse_json(body)
-            reply = self._decode(doc, key, message_id, routing_key)
+            with correlation(message_id=message_id):
+                doc = parse_json(body)
+                reply = self._decode(doc, key, message_id, routing_key)
             await apply_reply(self._replies, reply, conflict_retries=self._conflict_retries)
         except InvalidReply as exc:
+            kind = key["type"] if key and key["type"] in KINDS else "unknown"  # bounded metric labels
+            self._replies.on_reply(kind, InvalidReply.code)
             raise self._refusal(invalid(exc.message, _text(doc, "petition_id")), key_unit, doc) from exc
         except ReplyRefused as exc:
             raise self._refusal(exc.refusal, key_unit, doc) from exc

@@ -48,28 +48,42 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Không kết nối được RabbitMQ, vui lòng thử lại sau",
         "RabbitMQ is unavailable; try again later",
     ),
+    # readiness (gateway.observability.routes): `failing` names the parts, `checks` says why
+    "NotReady": (
+        503,
+        "Cổng chưa sẵn sàng nhận yêu cầu (cơ sở dữ liệu, RabbitMQ hoặc chứng thư ký số)",
+        "The gateway is not ready (database, RabbitMQ or signing certificate)",
+    ),
 }
 RETRY_AFTER_SECONDS = 5
 
 
 class Problem(Exception):
     """``status`` overrides the code's usual one (an unknown unit named in a body is 422, not 404);
-    ``detail_vi`` is the Vietnamese of ``detail``."""
+    ``detail_vi`` is the Vietnamese of ``detail``; ``extensions`` are RFC 9457 extension members."""
 
     def __init__(
-        self, code: str, detail: str | None = None, *, status: int | None = None, detail_vi: str | None = None
+        self,
+        code: str,
+        detail: str | None = None,
+        *,
+        status: int | None = None,
+        detail_vi: str | None = None,
+        extensions: dict[str, object] | None = None,
     ) -> None:
         super().__init__(code)
         self.code = code
         self.detail = detail
         self.status = status
         self.detail_vi = detail_vi
+        self.extensions = extensions or {}
 
 
 def problem_response(problem: Problem) -> JSONResponse:
     usual, vi, en = PROBLEMS[problem.code]
     status = problem.status or usual
     body = {
+        **problem.extensions,  # first: the standard members below always win
         "type": f"urn:pakn:problem:{problem.code}",
         "code": problem.code,
         "title": en,

@@ -71,6 +71,7 @@ def replies_router(uow: UnitOfWorkFactory, routing: RoutingTable, replies: Repli
             try:
                 reply = reply_from_json(doc, unit_code=unit)
             except InvalidReply as exc:
+                replies.on_reply(kind.value, InvalidReply.code)  # apply_reply counts the others
                 raise _problem(invalid(exc.message, petition_id)) from exc
             try:
                 result = await apply_reply(replies, reply)

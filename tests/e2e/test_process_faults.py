@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aio_pika
 import httpx
@@ -145,10 +145,19 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Bench]:
         yield bench
 
 
+class PushTarget(Protocol):
+    """What the pushing portal needs of a bench (this file's, or `test_broker_restart`'s)."""
+
+    @property
+    def gateways(self) -> list[GatewayProcess]: ...
+    @property
+    def pki(self) -> signing.pki.DevPki: ...
+
+
 class Portal:
     """The national side pushing: one MinistryClient per thread, the same MessageId on every retry."""
 
-    def __init__(self, bench: Bench, petitions: list[dict[str, Any]]) -> None:
+    def __init__(self, bench: PushTarget, petitions: list[dict[str, Any]]) -> None:
         self._bench = bench
         self.petitions = petitions
         self.message_ids = {p["PetitionId"]: str(uuid.uuid4()) for p in petitions}
