@@ -10,19 +10,33 @@ from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 
+from connectors.amqp.queue_stats import QueueStats
 from connectors.db.migrate import upgrade
 from connectors.db.ping import ping
-from gateway.bootstrap import Runtime, build_runtime, build_sampler, checkpoint_schedule, reconcile_schedule
+from gateway.bootstrap import (
+    Runtime,
+    build_case_ops,
+    build_runtime,
+    build_sampler,
+    checkpoint_schedule,
+    deadline_schedule,
+    prune_schedule,
+    reconcile_schedule,
+)
 from gateway.broker_link import BrokerLink
+from gateway.console.routes import Console, ConsoleParts
 from gateway.inbound.intake import utc_now
 from gateway.inbound.soap_route import soap_router
 from gateway.observability.readiness import ReadinessProbes
 from gateway.observability.routes import observability_router
 from gateway.ops.api import ops_router
 from gateway.ops.auth import LoginRedirect, OpsAuth, login_redirect_handler
+from gateway.ops.cases_api import cases_ops_router
 from gateway.ops.dead_letters import DeadLetters
 from gateway.ops.session_api import session_router
+from gateway.ops.units_api import units_ops_router
 from gateway.outbound.reply_intake import ReplyIntake
+from gateway.public.wiring import public_answers_router
 from gateway.settings import Settings
 from gateway.units.cases_api import cases_router
 from gateway.units.problems import Problem, problem_handler
@@ -44,6 +58,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     )
     # new cases, and a transfer's case message for the new unit, go out at once
     rt.committed.listen(link.wake)
+    queue_stats = QueueStats(settings.amqp_url)  # one reader for the metrics and the console samplers
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,7 +66,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         link.start()
         stop_sending = asyncio.Event()
         sending = asyncio.create_task(rt.national_sender.run(stop_sending), name="national-sender")
-        sampling = asyncio.create_task(build_sampler(rt).run(stop_sending), name="metrics-sampler")
+        metrics_sampler = build_sampler(rt, queue_stats)
+        sampling = asyncio.create_task(metrics_sampler.run(stop_sending), name="metrics-sampler")
+        console.start()
         schedule = reconcile_schedule(settings, rt.reconciliation)
         reconciling = (
             asyncio.create_task(schedule.run(stop_sending), name="reconcile-schedule") if schedule else None
@@ -64,15 +81,26 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             else None
         )
         app.state.checkpoint_schedule = checkpoints
+        prunes = prune_schedule(settings, rt.log_pruner)
+        pruning = asyncio.create_task(prunes.run(stop_sending), name="log-prune") if prunes else None
+        app.state.prune_schedule = prunes
+        deadlines = deadline_schedule(settings, rt.deadline_watch)
+        dating = asyncio.create_task(deadlines.run(stop_sending), name="deadlines") if deadlines else None
+        app.state.deadline_schedule = deadlines
         try:
             yield
         finally:
             stop_sending.set()
             await sampling  # a sample in flight finishes: each part is bounded in time
+            await console.stop()
             if reconciling is not None:
                 await reconciling  # a run in flight is cancelled: each petition commits on its own
             if checkpointing is not None:
                 await checkpointing  # a checkpoint in flight finishes: one read, one signature
+            if pruning is not None:
+                await pruning  # a prune in flight is cancelled: the next run finishes it
+            if dating is not None:
+                await dating  # a round in flight finishes: short transactions, each reminder whole
             await link.stop()
             await sending  # a round in flight finishes: its outcomes are recorded, none is lost
             rt.national_client.close()
@@ -104,6 +132,26 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.state.dead_letters = dead_letters
     app.include_router(session_router(auth))
     app.include_router(ops_router(auth, dead_letters))
+    app.include_router(public_answers_router(rt))  # no login: published answers only
+    case_ops = build_case_ops(rt)
+    app.state.case_ops = case_ops  # the console renders from the same services
+    app.include_router(cases_ops_router(auth, case_ops.search, case_ops.pages))
+    app.include_router(units_ops_router(auth, case_ops.units))
+    console = Console(
+        ConsoleParts(
+            engine=rt.engine,
+            uow=rt.uow,
+            config=rt.config,
+            auth=auth,
+            dead_letters=dead_letters,
+            sender=rt.national_sender,
+            broker_connected=lambda: link.connected,
+            queue_stats=queue_stats,
+            sample_seconds=settings.console_sample_seconds,
+            queues_fresh_for=settings.metrics_sample_seconds + 1,
+        )
+    )
+    console.mount(app)
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:

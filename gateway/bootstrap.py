@@ -14,12 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import schemas
 import signing
 from connectors.amqp.queue_stats import QueueStats
+from connectors.db.case_search_store import SqlCaseReads
 from connectors.db.engine import make_engine, make_sessions, read_only
 from connectors.db.log_checkpointer import LogCheckpointer
+from connectors.db.log_prune import LogPruner
 from connectors.db.metrics_figures import StoreFigures, store_figures
 from connectors.db.relay_leadership import RelayLeadership
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from connectors.national.client import WireObserver, ZeepNationalClient
+from gateway.deadlines.config import load_policy
+from gateway.deadlines.reminders import DeadlineWatch
+from gateway.deadlines.schedule import DeadlineSchedule
+from gateway.domain.deadlines import DeadlinePolicy, Threshold
 from gateway.inbound.delivery import StoreOutboxSource
 from gateway.inbound.intake import Intake, utc_now
 from gateway.inbound.message_log_hook import MessageLogHook
@@ -31,9 +37,14 @@ from gateway.inbound.soap_route import EndpointPolicy, MinistryEndpoint
 from gateway.inbound.wsdl import ServedContract
 from gateway.inbound.xml_guard import hardened_parser
 from gateway.log_checkpoint_schedule import CheckpointSchedule
+from gateway.log_prune_schedule import PruneSchedule
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.sampler import MetricsSampler, topology_queues
 from gateway.ops.accounts import Accounts, SessionPolicy
+from gateway.ops.case_ops import CaseOps
+from gateway.ops.case_page import CasePages
+from gateway.ops.case_search import CaseSearch
+from gateway.ops.units_admin import UnitsAdmin
 from gateway.outbound.answer_documents import SignedLetters
 from gateway.outbound.circuit_breaker import CircuitBreaker
 from gateway.outbound.national_sender import NationalSender
@@ -83,7 +94,10 @@ class Runtime:
 
     committed: CommitSignal
     log_checkpointer: LogCheckpointer | None = None
+    log_pruner: LogPruner | None = None  # only when the nightly prune is on (Settings.audit_prune_time)
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
+    deadlines: DeadlinePolicy | None = None  # the working-day calendar and limits (config/)
+    deadline_watch: DeadlineWatch | None = None  # dates cases, reminds units (deadline_schedule)
 
 
 def ensure_dev_pki(settings: Settings) -> None:
@@ -147,7 +161,8 @@ def build_runtime(settings: Settings) -> Runtime:
     trust = load_trust(settings)
     engine = make_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(make_sessions(engine))
-    intake = Intake(uow=uow, routing=config.routing)
+    deadlines = load_policy(settings.config_dir, due_soon_days=settings.due_soon_working_days)
+    intake = Intake(uow=uow, routing=config.routing, deadlines=deadlines)
     metrics = GatewayMetrics()
     # the SOAP edge's hook counts what the portal sends; the outbound calls are counted by the client
     message_log = MessageLogHook(uow, utc_now, observer=metrics.national_logged)
@@ -195,6 +210,7 @@ def build_runtime(settings: Settings) -> Runtime:
     committed = CommitSignal()
     committed.listen(sender.wake)  # every status change goes to the national outbox in the same commit
     intake.on_commit = replies.on_commit = committed
+    watch = build_deadline_watch(settings, uow, deadlines, config, on_commit=committed)
     return Runtime(
         settings=settings,
         config=config,
@@ -203,7 +219,9 @@ def build_runtime(settings: Settings) -> Runtime:
         intake=intake,
         endpoint=endpoint,
         contract=ServedContract(settings.public_url),
-        outbox_source=StoreOutboxSource(uow, utc_now, metrics.case_message),
+        outbox_source=StoreOutboxSource(
+            uow, utc_now, metrics.case_message, retry_delays=settings.retry_delays_seconds
+        ),
         signer=signer,
         replies=replies,
         national_client=client,
@@ -213,13 +231,17 @@ def build_runtime(settings: Settings) -> Runtime:
         accounts=build_accounts(settings, uow),
         committed=committed,
         log_checkpointer=build_checkpointer(settings, uow, signer),
+        log_pruner=build_pruner(settings, uow, signer=signer) if settings.audit_prune_time else None,
         metrics=metrics,
+        deadlines=deadlines,
+        deadline_watch=watch,
     )
 
 
-def build_sampler(rt: Runtime) -> MetricsSampler:
+def build_sampler(rt: Runtime, queues: QueueStats | None = None) -> MetricsSampler:
     """The gauges that need I/O: store figures on read-only sessions (on SQLite they never take the
-    write lock the intake needs), queue depths on a broker connection of the sampler's own."""
+    write lock the intake needs), queue depths on a broker connection of the sampler's own
+    (``queues``: a reader shared with the console's sampler, so the broker is asked once)."""
     sessions = make_sessions(read_only(rt.engine))
 
     async def read_store(now: datetime) -> StoreFigures:
@@ -230,10 +252,20 @@ def build_sampler(rt: Runtime) -> MetricsSampler:
     return MetricsSampler(
         rt.metrics,
         read_store=read_store,
-        queues=QueueStats(settings.amqp_url),
+        queues=queues or QueueStats(settings.amqp_url),
         queue_names=topology_queues(list(rt.config.routing.units), settings.retry_delays_seconds),
         interval=settings.metrics_sample_seconds,
         clock=utc_now,
+    )
+
+
+def build_case_ops(rt: Runtime) -> CaseOps:
+    """The operators' case search, case pages and unit administration (REST and console share them)."""
+    reads = SqlCaseReads(rt.engine)
+    return CaseOps(
+        search=CaseSearch(reads, rt.config.routing, utc_now),
+        pages=CasePages(reads, utc_now),
+        units=UnitsAdmin(rt.uow, rt.config.routing, utc_now),
     )
 
 
@@ -264,6 +296,66 @@ def checkpoint_schedule(
     if checkpointer is None or settings.audit_checkpoint_seconds <= 0:
         return None
     return CheckpointSchedule(checkpointer.checkpoint, settings.audit_checkpoint_seconds)
+
+
+def build_pruner(
+    settings: Settings,
+    uow: SqlUnitOfWorkFactory,
+    *,
+    export_dir: Path | None = None,
+    trust_paths: list[Path] | None = None,
+    signer: signing.SigningKey | None = None,
+) -> LogPruner:
+    """Retention of the message log: segments exported to `export_dir` (default audit_export_dir),
+    verified against the audit trust store (default PAKN_TRUST_STORE) before any row goes.
+
+    With `signer`, the trust store must trust the gateway's own key, which signs the checkpoints:
+    otherwise every prune would be refused, night after night, so the start is refused instead.
+    """
+    directory = export_dir or settings.audit_export_dir
+    if directory is None:
+        raise StartupError("no export directory for pruned message-log segments: set PAKN_AUDIT_EXPORT_DIR")
+    try:
+        trust = signing.TrustStore.from_pem_files(*(trust_paths or settings.trust_paths))
+        if signer is not None:
+            probe = b"pakn-gateway: can the audit trust store verify this key's checkpoints?"
+            signing.verify_statement(
+                probe, signing.sign_statement(probe, signer), signer.certificate, trust, chain=signer.chain
+            )
+    except signing.SigningError as exc:
+        raise StartupError(f"message-log pruning: audit trust store: {exc}") from exc
+    return LogPruner(uow, trust, directory, clock=utc_now)
+
+
+def prune_schedule(settings: Settings, pruner: LogPruner | None) -> PruneSchedule | None:
+    """Nightly at audit_prune_at, pruning what is older than audit_retention_days; None when off."""
+    moment = settings.audit_prune_time
+    if pruner is None or moment is None or settings.audit_retention_days is None:
+        return None
+    retention = timedelta(days=settings.audit_retention_days)
+    return PruneSchedule(pruner.prune, retention, daily_at(moment), utc_now)
+
+
+def build_deadline_watch(
+    settings: Settings,
+    uow: SqlUnitOfWorkFactory,
+    policy: DeadlinePolicy,
+    config: GatewayConfig,
+    *,
+    on_commit: Callable[[], None] = lambda: None,
+) -> DeadlineWatch:
+    """Reminders at `reminder_working_days` before the due date, and when overdue if asked."""
+    thresholds = [Threshold.before(days) for days in settings.reminder_working_days]
+    if settings.reminder_overdue:
+        thresholds.append(Threshold.overdue())
+    return DeadlineWatch(uow, policy, config.routing, thresholds, utc_now, on_commit=on_commit)
+
+
+def deadline_schedule(settings: Settings, watch: DeadlineWatch | None) -> DeadlineSchedule | None:
+    """Every `deadline_check_seconds`; None when that is 0 (or the runtime has no watch)."""
+    if watch is None or settings.deadline_check_seconds <= 0:
+        return None
+    return DeadlineSchedule(watch, settings.deadline_check_seconds)
 
 
 def reconcile_schedule(settings: Settings, reconciliation: Reconciliation) -> ReconcileSchedule | None:

@@ -20,6 +20,7 @@ from typing import Protocol, Self
 from gateway.domain.answer import Answer
 from gateway.domain.case import Case
 from gateway.domain.case_views import CaseDetail, CaseHit, Document, UnitToken
+from gateway.domain.deadlines import Deadline, DueCase, SentReminder, UndatedCase
 from gateway.domain.exchange import (
     CaseSummary,
     LogEntry,
@@ -74,7 +75,8 @@ class NationalListing(Protocol):
 
 class CaseRepository(Protocol):
     async def get(self, petition_id: str, *, for_update: bool = False) -> Case | None: ...
-    async def add(self, case: Case, petition: Petition) -> None: ...
+    async def add(self, case: Case, petition: Petition, *, deadline: Deadline | None = None) -> None:
+        """Store a new case with its due date (the portal's DueAt alone when no deadline is given)."""
     async def save(self, case: Case) -> None:
         """Persist the case's unit and every status change not stored yet."""
 
@@ -101,9 +103,12 @@ class UpdateBook(Protocol):
 
 class Outbox(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
-    async def pending(self, limit: int) -> list[OutboxMessage]: ...
+    async def pending(self, limit: int, now: datetime | None = None) -> list[OutboxMessage]:
+        """Unsent rows, oldest first; with `now`, only those due (a failed row waits its retry)."""
+
     async def mark_sent(self, ids: Sequence[int], at: datetime) -> None: ...
-    async def mark_failed(self, ids: Sequence[int], error: str) -> None: ...
+    async def mark_failed(self, ids: Sequence[int], error: str, retry_at: datetime | None = None) -> None:
+        """One more failed attempt; not handed out again before `retry_at` (None: at once)."""
     async def lag(self) -> tuple[int, datetime | None]:
         """How many rows wait, and when the oldest was committed."""
 
@@ -195,6 +200,22 @@ class Operators(Protocol):
     ) -> list[OperatorAction]: ...
 
 
+class DeadlineBook(Protocol):
+    """Due dates still to compute, the cases a reminder threshold has reached, the reminders sent."""
+
+    async def undated(self, limit: int) -> list[UndatedCase]:
+        """Cases whose due date was never computed (stored before deadlines existed), oldest first."""
+
+    async def set_deadline(self, petition_id: str, deadline: Deadline) -> None: ...
+    async def reached(
+        self, threshold: str, due_from: datetime | None, due_until: datetime, limit: int
+    ) -> list[DueCase]:
+        """Open cases due in [due_from, due_until) not yet reminded at `threshold`, soonest first."""
+
+    async def remember(self, reminder: SentReminder) -> None:
+        """Record a reminder; StoreConflict if this (case, threshold) was already reminded."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls everything back."""
 
@@ -207,6 +228,7 @@ class UnitOfWork(Protocol):
     message_log: MessageLog
     tokens: UnitTokens
     operators: Operators
+    deadlines: DeadlineBook
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -87,8 +87,15 @@ class Settings(BaseSettings):
         3600.0, ge=0, description="Sign a checkpoint of the message log's head every N seconds; 0: off"
     )
     audit_retention_days: int | None = Field(
-        None, ge=1, description="Message-log rows older than this are due for export (`audit export`); "
-        "unset: kept for ever"
+        None, ge=1, description="Message-log rows older than this are exported and pruned from the store "
+        "(`audit prune`, and nightly with audit_export_dir); unset: kept for ever"
+    )
+    audit_export_dir: Path | None = Field(
+        None, description="Where pruned message-log segments are written (verified before any row goes); "
+        "with audit_retention_days the gateway prunes by itself at audit_prune_at"
+    )
+    audit_prune_at: str = Field(
+        "03:00", description="Nightly message-log prune at this Vietnam time, HH:MM; 'off': only by hand"
     )
     seal_image: Path | None = Field(None, description="Image of the ministry's seal, drawn in the PDF stamp")
     reconcile_at: str = Field(
@@ -128,6 +135,29 @@ class Settings(BaseSettings):
     metrics_sample_seconds: float = Field(
         15.0, gt=0, description="How often /metrics' queue depths, outbox lag and case counts are sampled"
     )
+    console_sample_seconds: float = Field(
+        10.0, gt=0, description="How often the console samples traffic and queue depths for its charts "
+        "(kept in memory for 6 hours)"
+    )
+    deadline_check_seconds: float = Field(
+        300.0, ge=0, description="How often the gateway looks for cases to date and reminders to send; 0: off"
+    )
+    due_soon_working_days: int = Field(
+        2, ge=0, description="A case with this many working days left (or fewer) is flagged due soon"
+    )
+    reminder_working_days: list[int] = Field(
+        default_factory=lambda: [2],
+        description="Reminders to the unit holding a case, this many working days before its due date "
+        "(JSON list; [] for none)",
+    )
+    reminder_overdue: bool = Field(True, description="Also remind the unit once when a case is overdue")
+
+    @field_validator("reminder_working_days")
+    @classmethod
+    def _reminder_days_are_natural(cls, value: list[int]) -> list[int]:
+        if any(d < 0 or d > 366 for d in value):
+            raise ValueError("must be a JSON list of working days 0..366 before the due date, e.g. [5, 2]")
+        return sorted(set(value), reverse=True)
 
     @field_validator("retry_delays_seconds")
     @classmethod
@@ -136,7 +166,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a non-empty JSON list of positive seconds, e.g. [10, 60, 600, 3600]")
         return value
 
-    @field_validator("reconcile_at")
+    @field_validator("reconcile_at", "audit_prune_at")
     @classmethod
     def _reconcile_at_is_a_time(cls, value: str) -> str:
         value = value.strip().lower()
@@ -148,6 +178,14 @@ class Settings(BaseSettings):
     def reconcile_time(self) -> time | None:
         """When the nightly reconciliation runs (Vietnam time), or None when it is off."""
         return None if self.reconcile_at == "off" else time.fromisoformat(self.reconcile_at)
+
+    @property
+    def audit_prune_time(self) -> time | None:
+        """When the gateway prunes the message log by itself (Vietnam time), or None when it does not:
+        it needs a retention period and an export directory too."""
+        if self.audit_retention_days is None or self.audit_export_dir is None or self.audit_prune_at == "off":
+            return None
+        return time.fromisoformat(self.audit_prune_at)
 
     @model_validator(mode="after")
     def _tls_is_whole(self) -> Settings:

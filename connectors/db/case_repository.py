@@ -13,6 +13,7 @@ from connectors.db.national_outbox_store import SqlNationalOutbox
 from connectors.db.petition_codec import petition_from_json, petition_to_json
 from connectors.db.tables import CaseRow, StatusHistoryRow
 from gateway.domain.case import Case, Status, StatusChange
+from gateway.domain.deadlines import Deadline, DueSource
 from gateway.domain.exchange import CaseSummary
 from gateway.domain.national import status_message
 from gateway.domain.petition import Petition
@@ -36,7 +37,9 @@ class SqlCaseRepository:
         unit_code, fingerprint = found
         return Case(petition_id, unit_code, fingerprint, history=history, events=[])
 
-    async def add(self, case: Case, petition: Petition) -> None:
+    async def add(self, case: Case, petition: Petition, *, deadline: Deadline | None = None) -> None:
+        """Store a new case. `deadline` is its due date (gateway.domain.deadlines); without one the
+        portal's DueAt is kept if any, and a case lacking both is left for the deadline backfill."""
         if case.petition_id != petition.petition_id:
             raise ValueError(f"case {case.petition_id} does not belong to petition {petition.petition_id}")
         if not case.history:
@@ -55,6 +58,7 @@ class SqlCaseRepository:
             "created_at": case.history[0].changed_at,
             "updated_at": case.history[-1].changed_at,
             **search_columns(search_keys(petition)),
+            **deadline_columns(petition, deadline),
         }
         with map_db_errors():
             await self._session.execute(insert(CaseRow).values(row))
@@ -163,3 +167,12 @@ def search_columns(keys: SearchKeys) -> dict[str, object]:
         "sender_phone": keys.phone,
         "due_at": keys.due_at,
     }
+
+
+def deadline_columns(petition: Petition, deadline: Deadline | None) -> dict[str, object]:
+    """`due_at` and `due_source`: the deadline given, else the portal's DueAt, else not computed yet."""
+    if deadline is not None:
+        return {"due_at": deadline.due_at, "due_source": deadline.source.value}
+    if petition.due_at is not None:
+        return {"due_at": petition.due_at, "due_source": DueSource.PORTAL.value}
+    return {"due_at": None, "due_source": None}

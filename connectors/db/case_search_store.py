@@ -10,7 +10,7 @@ Every call is a read-only transaction of its own (engine.read_only: never SQLite
 from __future__ import annotations
 
 import json
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -50,7 +50,7 @@ def contains(folded: str) -> str:
     return f"%{escaped}%"
 
 
-def search_statement(query: CaseQuery) -> Select[Unpack[tuple[Any, ...]]]:
+def search_statement(query: CaseQuery) -> Select[*tuple[Any, ...]]:
     statement = select(
         CaseRow.petition_id, CaseRow.kind, CaseRow.status, CaseRow.unit_code, CaseRow.field_code,
         CaseRow.title, CaseRow.sender_type, CaseRow.petition_json, CaseRow.received_at, CaseRow.due_at,

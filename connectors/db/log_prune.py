@@ -130,6 +130,8 @@ class LogPruner:
             or covering.id is None
         ):
             path.unlink(missing_ok=True)
+            if await self._pruned_meanwhile(plan):
+                return PruneOutcome(plan, count, first, deleted=deleted, lost_race=True)
             why = (
                 f"{problem.code} at entry {problem.entry_id}: {problem.detail}"
                 if problem is not None
@@ -149,8 +151,9 @@ class LogPruner:
                 segment_id = await record_segment(uow, segment)
                 await uow.commit()
         except StoreConflict:
-            log.info("message log segment after entry %s was pruned by another process", plan.start)
             path.unlink(missing_ok=True)
+            if not await self._pruned_meanwhile(plan):
+                raise
             return PruneOutcome(plan, count, first, deleted=deleted, lost_race=True)
         deleted += await self._delete_archived()
         log.info(
@@ -160,6 +163,15 @@ class LogPruner:
         return PruneOutcome(
             plan, count, first, segment=replace(segment, id=segment_id), deleted=deleted
         )
+
+    async def _pruned_meanwhile(self, plan: SegmentPlan) -> bool:
+        """Another process recorded a segment from this plan's start since it was made (and may
+        have deleted rows this export was reading): not a broken log, a lost race."""
+        async with self._uow() as uow:
+            moved = await pruned_through(uow) > plan.start
+        if moved:
+            log.info("message log entries after %s were pruned by another process", plan.start)
+        return moved
 
     async def _rows(self, after: int, through: int) -> AsyncIterator[ChainRow]:
         """The segment's rows, a batch per short transaction (rows at or below a checkpoint are final)."""

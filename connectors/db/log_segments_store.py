@@ -64,12 +64,17 @@ async def pruned_through(source: SessionSource) -> int:
         return int((await session_of(source).execute(query)).scalar_one())
 
 
-async def pruned_head(source: SessionSource) -> str | None:
-    """The newest segment's head hash: what the next row links to once every row is pruned."""
-    query = select(LogSegmentRow.head_hash).order_by(LogSegmentRow.last_entry_id.desc()).limit(1)
+async def pruned_head(source: SessionSource) -> tuple[int, str] | None:
+    """The newest segment's (last entry id, head hash): what the next row follows once every row
+    is pruned."""
+    query = (
+        select(LogSegmentRow.last_entry_id, LogSegmentRow.head_hash)
+        .order_by(LogSegmentRow.last_entry_id.desc())
+        .limit(1)
+    )
     with map_db_errors():
-        head: str | None = (await session_of(source).execute(query)).scalar_one_or_none()
-    return head
+        head = (await session_of(source).execute(query)).one_or_none()
+    return None if head is None else (int(head[0]), str(head[1]))
 
 
 async def record_segment(source: SessionSource, segment: PrunedSegment) -> int:

@@ -38,9 +38,16 @@ class SqlMessageLog:
                 await self._session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
             last = select(MessageLogRow.entry_hash).order_by(MessageLogRow.id.desc()).limit(1)
             prev_hash = (await self._session.execute(last)).scalar_one_or_none()
-            # Every row pruned (log_prune.py): the chain goes on from the archived segment's head.
-            prev_hash = prev_hash or await pruned_head(self._session) or GENESIS
+            explicit_id: dict[str, int] = {}
+            if prev_hash is None:
+                # Every row pruned (log_prune.py): the chain goes on from the archived segment's head,
+                # and ids go on after it (SQLite would reuse them in an empty table; sequences do not).
+                pruned = await pruned_head(self._session)
+                prev_hash = pruned[1] if pruned is not None else GENESIS
+                if pruned is not None and self._session.get_bind().dialect.name == "sqlite":
+                    explicit_id["id"] = pruned[0] + 1
             row = {
+                **explicit_id,
                 "direction": entry.direction,
                 "peer": entry.peer,
                 "operation": entry.operation,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.db.errors import map_db_errors
@@ -33,8 +33,9 @@ class SqlOutbox:
         with map_db_errors():
             await self._session.execute(insert(OutboxRow).values(row))
 
-    async def pending(self, limit: int) -> list[OutboxMessage]:
-        """Unsent rows, oldest first (id order is commit order for one petition's changes)."""
+    async def pending(self, limit: int, now: datetime | None = None) -> list[OutboxMessage]:
+        """Unsent rows, oldest first (id order is commit order for one petition's changes); with
+        `now`, only those due: a row waiting on its retry delay lets the rows behind it go first."""
         query = (
             select(
                 OutboxRow.message_id, OutboxRow.exchange, OutboxRow.routing_key, OutboxRow.type,
@@ -45,6 +46,8 @@ class SqlOutbox:
             .order_by(OutboxRow.id)
             .limit(limit)
         )
+        if now is not None:
+            query = query.where(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now))
         with map_db_errors():
             rows = (await self._session.execute(query)).all()
         return [
@@ -63,13 +66,13 @@ class SqlOutbox:
         with map_db_errors():
             await self._session.execute(statement, execution_options=_NO_SYNC)
 
-    async def mark_failed(self, ids: Sequence[int], error: str) -> None:
+    async def mark_failed(self, ids: Sequence[int], error: str, retry_at: datetime | None = None) -> None:
         if not ids:
             return
         statement = (
             update(OutboxRow)
             .where(OutboxRow.id.in_(list(ids)), OutboxRow.sent_at.is_(None))
-            .values(attempts=OutboxRow.attempts + 1, last_error=error)
+            .values(attempts=OutboxRow.attempts + 1, last_error=error, next_attempt_at=retry_at)
         )
         with map_db_errors():
             await self._session.execute(statement, execution_options=_NO_SYNC)

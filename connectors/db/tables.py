@@ -93,6 +93,9 @@ class CaseRow(Base):
     sender_search: Mapped[str] = mapped_column(Text, server_default="")
     sender_phone: Mapped[str | None] = mapped_column(String(32), index=True)
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # where due_at comes from (gateway.domain.deadlines.DueSource); NULL: not computed yet (rows older
+    # than deadlines, filled in by the gateway's deadline schedule)
+    due_source: Mapped[str | None] = mapped_column(String(16))
 
 
 class StatusHistoryRow(Base):
@@ -227,6 +230,22 @@ class LogSegmentRow(Base):
     exported_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class CaseReminderRow(Base):
+    """A reminder sent to the unit holding a case, once per (case, threshold): the unique key is the
+    guard against a second send (a restart, another instance); committed with its outbox row."""
+
+    __tablename__ = "case_reminders"
+    __table_args__ = (UniqueConstraint("petition_id", "threshold"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    petition_id: Mapped[str] = mapped_column(ForeignKey("cases.petition_id"))
+    threshold: Mapped[str] = mapped_column(String(16))  # "before:2", "overdue"
+    unit_code: Mapped[str] = mapped_column(String(CODE))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    message_id: Mapped[str] = mapped_column(String(CODE), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class OutboxRow(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "id"),)
@@ -242,6 +261,8 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # a row the broker would not take waits here for its next try (the retry ladder); None: due
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class UnitTokenRow(Base):

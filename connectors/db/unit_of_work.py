@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.db.answer_book import SqlAnswerBook
 from connectors.db.case_repository import SqlCaseRepository
+from connectors.db.deadline_store import SqlDeadlineBook
 from connectors.db.errors import map_db_errors
 from connectors.db.message_log_store import SqlMessageLog
 from connectors.db.national_outbox_store import SqlNationalOutbox
@@ -20,6 +21,7 @@ from connectors.db.update_book import SqlUpdateBook
 from gateway.ports import (
     AnswerBook,
     CaseRepository,
+    DeadlineBook,
     MessageLog,
     NationalOutbox,
     Operators,
@@ -40,6 +42,7 @@ class SqlUnitOfWork:
     message_log: MessageLog
     tokens: UnitTokens
     operators: Operators
+    deadlines: DeadlineBook
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         # The session connects (and, on SQLite, takes the write lock) on its first statement.
@@ -53,6 +56,7 @@ class SqlUnitOfWork:
         self.message_log = SqlMessageLog(self._session)
         self.tokens = SqlUnitTokens(self._session)
         self.operators = SqlOperators(self._session)
+        self.deadlines = SqlDeadlineBook(self._session)
 
     @property
     def session(self) -> AsyncSession:

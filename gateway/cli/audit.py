@@ -1,7 +1,10 @@
-"""`pakn-gateway audit …`: prove the message log — sign a checkpoint, verify offline, export old segments.
+"""`pakn-gateway audit …`: prove the message log — sign a checkpoint, verify offline, export old
+segments, prune them from the store.
 
-`verify` needs only the database (or an exported file) and the trust store: no network, no keys,
-no migration (an audit changes nothing). Exit codes: 0 intact, 1 broken, 2 could not check.
+`verify` needs only the database (or an exported file), the export files of pruned segments and
+the trust store: no network, no keys, no migration (an audit changes nothing). Exit codes: 0 intact,
+1 broken, 2 could not check. `prune`: 0 pruned or nothing due, 1 refused (nothing deleted), 2 could
+not run.
 """
 
 from __future__ import annotations
@@ -16,17 +19,19 @@ import typer
 import signing
 from connectors.db.engine import make_engine, make_sessions
 from connectors.db.log_audit import AuditReport
-from connectors.db.log_audit_store import audit_store
 from connectors.db.log_checkpoint import Checkpoint
 from connectors.db.log_export import ExportSummary, SegmentError, audit_segment, export_segment
+from connectors.db.log_prune import PruneOutcome
+from connectors.db.log_segment_audit import audit_log
 from connectors.db.migrate import upgrade
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
-from gateway.bootstrap import build_checkpointer, load_signer
+from gateway.bootstrap import build_checkpointer, build_pruner, load_signer
 from gateway.cli.common import load_settings, startup_errors
 from gateway.ports import StoreError
 
 app = typer.Typer(
-    help="The message log: signed checkpoints, offline verification, export.", no_args_is_help=True
+    help="The message log: signed checkpoints, offline verification, export, retention.",
+    no_args_is_help=True,
 )
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -72,8 +77,13 @@ def verify(
         Path | None, typer.Option("--file", help="Verify an exported segment instead of the database")
     ] = None,
     trust: TrustOption = None,
+    segments_dir: Annotated[
+        Path | None,
+        typer.Option("--segments-dir", help="Where the pruned segments' export files are now, if moved"),
+    ] = None,
 ) -> None:
-    """Walk the whole chain and every checkpoint offline. Exit 0 intact, 1 broken, 2 could not check."""
+    """Walk the whole chain and every checkpoint offline, and the export file of every pruned segment.
+    Exit 0 intact, 1 broken, 2 could not check."""
     settings = load_settings()
     try:
         store = signing.TrustStore.from_pem_files(*(trust or settings.trust_paths))
@@ -84,7 +94,7 @@ def verify(
         engine = make_engine(settings.database_url)
         try:
             async with SqlUnitOfWorkFactory(make_sessions(engine))() as uow:
-                return await audit_store(uow, store)
+                return await audit_log(uow, store, segments_dir=segments_dir)
         finally:
             await engine.dispose()
 
@@ -137,12 +147,88 @@ def export(
     )
 
 
+@app.command("prune")
+def prune(
+    before: Annotated[
+        str | None,
+        typer.Option(
+            "--before",
+            help="Date or date-time (Vietnam time unless an offset is given); default: now minus "
+            "PAKN_AUDIT_RETENTION_DAYS",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be exported and deleted; change nothing")
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out-dir", help="Directory of the export files; default PAKN_AUDIT_EXPORT_DIR"),
+    ] = None,
+    trust: TrustOption = None,
+) -> None:
+    """Export the rows up to the last checkpoint made before DATE, verify the file, record its path
+    and sha256, then delete those rows from the store. Nothing is deleted unless the file verifies."""
+    settings = load_settings()
+    cutoff = _cutoff(before, settings.audit_retention_days)
+
+    async def run() -> PruneOutcome:
+        engine = make_engine(settings.database_url)
+        try:
+            if not dry_run:
+                await upgrade(engine)
+            uow = SqlUnitOfWorkFactory(make_sessions(engine))
+            pruner = build_pruner(settings, uow, export_dir=out_dir, trust_paths=trust)
+            return await pruner.prune(cutoff, dry_run=dry_run)
+        finally:
+            await engine.dispose()
+
+    with startup_errors():
+        try:
+            outcome = asyncio.run(run())
+        except SegmentError as exc:
+            typer.secho(f"REFUSED, nothing deleted: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from exc
+        except (StoreError, OSError) as exc:
+            _fail(f"no prune: {exc}")
+    _print_prune(outcome, cutoff, dry_run=dry_run)
+
+
+def _print_prune(outcome: PruneOutcome, cutoff: datetime, *, dry_run: bool) -> None:
+    if outcome.deleted and (outcome.segment is None or outcome.deleted > outcome.segment.row_count):
+        typer.echo("finished deleting the rows of an earlier prune that was interrupted")
+    plan, segment = outcome.planned, outcome.segment
+    if plan is None:
+        waiting = (
+            f"; {outcome.waiting} entries logged before then wait for a checkpoint made before the cut-off"
+            if outcome.waiting
+            else ""
+        )
+        typer.echo(f"nothing to prune before {cutoff.isoformat()}{waiting}")
+        return
+    span = f"{outcome.rows} entries (ids {outcome.first_entry_id}–{plan.covering.last_entry_id})"
+    made = plan.covering.created_at.isoformat()
+    if dry_run:
+        typer.echo(f"would export and delete {span}, up to checkpoint {plan.covering.id} made {made}")
+    elif segment is None:
+        typer.echo("another process pruned this segment meanwhile: nothing more to do")
+    else:
+        typer.echo(
+            f"pruned {span} into {segment.path} (sha256 {segment.sha256}), vouched for by checkpoint "
+            f"{segment.checkpoint_id} made {made}; the file verified before any row was deleted"
+        )
+
+
 def _print_report(report: AuditReport, source: str) -> None:
     span = f" (ids {report.first_id}–{report.last_id})" if report.rows else ""
     typer.echo(
         f"message log ({source}): {report.rows} entries{span}, {report.checkpoints} checkpoints "
         f"({report.timestamped} timestamped)"
     )
+    if report.archived_through is not None:
+        typer.echo(
+            f"entries up to {report.archived_through} pruned into {report.segments} export files"
+            " (each checked: present, sha256 as recorded, verifying on its own)"
+        )
     first = report.first_break
     if first is None:
         typer.secho("INTACT: every link and every checkpoint verifies", fg=typer.colors.GREEN)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,12 +10,14 @@ import typer
 from pydantic import ValidationError
 
 from gateway.domain.errors import RoutingConfigError
+from gateway.observability import json_logging
 from gateway.settings import Settings
 from gateway.startup_errors import StartupError
 
 
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
+    """Masked text (or JSON, `serve` in production) on stderr, with the message's correlation ids."""
+    json_logging.install(log_format, level)
 
 
 def cli_actor() -> str:

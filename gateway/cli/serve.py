@@ -16,13 +16,20 @@ from gateway.tls import uvicorn_tls_options
 
 def serve() -> None:
     """Run the gateway on PAKN_HTTP_HOST:PAKN_HTTP_PORT; migrations are applied at start."""
-    configure_logging()
     settings = load_settings()
+    configure_logging(log_format=settings.effective_log_format)
     with startup_errors():
         app = create_app(settings)
         tls = uvicorn_tls_options(settings)
+        # log_config=None: uvicorn's own lines go through the gateway's handler (masked, text or JSON)
         uvicorn.run(
-            app, host=settings.http_host, port=settings.http_port, loop="uvloop", http="httptools", **tls
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            loop="uvloop",
+            http="httptools",
+            log_config=None,
+            **tls,
         )
 
 

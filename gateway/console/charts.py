@@ -115,7 +115,9 @@ def line_chart(
             continue
         css = f"series-{index % PALETTE_SIZE}"
         path = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in one.points)
-        parts.append(f'<polyline class="line {css}" points="{path}"><title>{escape(one.name)}</title></polyline>')
+        parts.append(
+            f'<polyline class="line {css}" points="{path}"><title>{escape(one.name)}</title></polyline>'
+        )
         if len(one.points) == 1:  # a single sample is a dot, or it would not show at all
             t, v = one.points[0]
             parts.append(f'<circle class="dot {css}" cx="{x(t):.1f}" cy="{y(v):.1f}" r="3"/>')

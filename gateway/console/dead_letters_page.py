@@ -54,15 +54,25 @@ def dead_letters_router(
         else:
             raise exc
         return pages.render(
-            request, "error.html", principal=principal, code=code, message=message, back_href=BASE, status_code=503
-            if isinstance(exc, AmqpError) else 409,
+            request,
+            "error.html",
+            principal=principal,
+            code=code,
+            message=message,
+            back_href=BASE,
+            status_code=503 if isinstance(exc, AmqpError) else 409,
         )
 
     def forbidden(request: Request, principal: Principal) -> Response:
         t = translator(request)
         return pages.render(
-            request, "error.html", principal=principal, code="Forbidden", message=t("dl.read_only"),
-            back_href=BASE, status_code=403,
+            request,
+            "error.html",
+            principal=principal,
+            code="Forbidden",
+            message=t("dl.read_only"),
+            back_href=BASE,
+            status_code=403,
         )
 
     @router.get("")
@@ -110,13 +120,23 @@ def dead_letters_router(
         t = translator(request)
         if action not in ACTIONS:
             return pages.render(
-                request, "error.html", principal=principal, code="InvalidQuery", message=action,
-                back_href=BASE, status_code=400,
+                request,
+                "error.html",
+                principal=principal,
+                code="InvalidQuery",
+                message=action,
+                back_href=BASE,
+                status_code=400,
             )
         if not ids:
             return pages.render(
-                request, "error.html", principal=principal, code="DeadLetter.NoneSelected",
-                message=t("dl.none_selected"), back_href=BASE, status_code=400,
+                request,
+                "error.html",
+                principal=principal,
+                code="DeadLetter.NoneSelected",
+                message=t("dl.none_selected"),
+                back_href=BASE,
+                status_code=400,
             )
         try:
             found = {d.id: d for d in (await dead_letters.find(None, LIST_LIMIT * 20))[0]}
@@ -143,8 +163,13 @@ def dead_letters_router(
     ) -> Response:
         if action not in ACTIONS:
             return pages.render(
-                request, "error.html", principal=principal, code="InvalidQuery", message=action,
-                back_href=BASE, status_code=404,
+                request,
+                "error.html",
+                principal=principal,
+                code="InvalidQuery",
+                message=action,
+                back_href=BASE,
+                status_code=404,
             )
         if not principal.can(Role.OPERATOR):
             return forbidden(request, principal)
@@ -173,8 +198,13 @@ def dead_letters_router(
         if letter is None:
             t = translator(request)
             return pages.render(
-                request, "error.html", principal=principal, code="DeadLetter.Unknown",
-                message=t("dl.not_found", ids=dead_letter_id), back_href=BASE, status_code=404,
+                request,
+                "error.html",
+                principal=principal,
+                code="DeadLetter.Unknown",
+                message=t("dl.not_found", ids=dead_letter_id),
+                back_href=BASE,
+                status_code=404,
             )
         return pages.render(
             request,

@@ -41,7 +41,7 @@ def login_router(pages: Pages, auth: OpsAuth) -> APIRouter:
     router = APIRouter(prefix=HOME, include_in_schema=False)
 
     @router.get("/login")
-    async def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002 (the form's name)
+    async def login_form(request: Request, next: str | None = None) -> Response:
         if await auth.current(request) is not None:
             return RedirectResponse(safe_next(next), status_code=303)
         return pages.render(
@@ -53,11 +53,17 @@ def login_router(pages: Pages, auth: OpsAuth) -> APIRouter:
         request: Request,
         username: Annotated[str, Form(max_length=64)],
         password: Annotated[str, Form(max_length=1024)],
-        next: Annotated[str, Form()] = HOME,  # noqa: A002
+        next: Annotated[str, Form()] = HOME,
     ) -> Response:
         if not same_origin(request):
             return pages.render(
-                request, "login.html", principal=None, next_path=HOME, failed=True, username="", status_code=403
+                request,
+                "login.html",
+                principal=None,
+                next_path=HOME,
+                failed=True,
+                username="",
+                status_code=403,
             )
         try:
             opened = await auth.accounts.login(username, password)

@@ -81,7 +81,8 @@ class Overview:
     def as_json(self) -> dict[str, Any]:
         doc = asdict(self)
         doc.pop("extras")
-        return _jsonable(doc)
+        jsonable: dict[str, Any] = _jsonable(doc)
+        return jsonable
 
 
 class DeadLetterCounts:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from gateway.console.charts import PALETTE_SIZE, Series, legend, line_chart
 from gateway.console.i18n import Translator
@@ -34,7 +35,7 @@ def window_minutes(asked: int | None) -> int:
 def per_minute(samples: Sequence[Sample], count: str) -> list[tuple[float, float]]:
     """(time, count per minute since the previous sample) for each sample after the first."""
     points = []
-    for before, after in zip(samples, samples[1:], strict=False):
+    for before, after in pairwise(samples):
         minutes = (after.at - before.at).total_seconds() / 60
         if minutes > 0:
             points.append((after.at.timestamp(), getattr(after, count) / minutes))
@@ -62,7 +63,9 @@ def depth_series(samples: Sequence[Sample], total_name: str) -> list[Series]:
     return series
 
 
-def overview_charts(samples: Sequence[Sample], now: datetime, minutes: int, t: Translator, interval: float) -> OverviewCharts:
+def overview_charts(
+    samples: Sequence[Sample], now: datetime, minutes: int, t: Translator, interval: float
+) -> OverviewCharts:
     start = (now - timedelta(minutes=minutes)).timestamp()
     end = now.timestamp()
     empty = t("overview.chart_empty", seconds=int(interval))
@@ -72,7 +75,9 @@ def overview_charts(samples: Sequence[Sample], now: datetime, minutes: int, t: T
     ]
     depth = depth_series(samples, t("common.all"))
     return OverviewCharts(
-        throughput=line_chart(traffic, start=start, end=end, title=t("overview.throughput"), empty_text=empty),
+        throughput=line_chart(
+            traffic, start=start, end=end, title=t("overview.throughput"), empty_text=empty
+        ),
         throughput_legend=legend(traffic),
         depth=line_chart(depth, start=start, end=end, title=t("overview.depth_chart"), empty_text=empty),
         depth_legend=legend(depth),

@@ -38,14 +38,22 @@ def overview_router(pages: Pages, auth: OpsAuth, service: OverviewService) -> AP
         }
 
     @router.get("/console", include_in_schema=False)
-    async def overview_page(request: Request, principal: PageViewer, window: int | None = None) -> HTMLResponse:
+    async def overview_page(
+        request: Request, principal: PageViewer, window: int | None = None
+    ) -> HTMLResponse:
         return pages.render(request, "overview.html", principal=principal, **await context(request, window))
 
     @router.get("/console/overview/live", include_in_schema=False)
-    async def overview_live(request: Request, principal: PageViewer, window: int | None = None) -> HTMLResponse:
-        return pages.render(request, "overview_body.html", principal=principal, **await context(request, window))
+    async def overview_live(
+        request: Request, principal: PageViewer, window: int | None = None
+    ) -> HTMLResponse:
+        return pages.render(
+            request, "overview_body.html", principal=principal, **await context(request, window)
+        )
 
-    @router.get("/api/ops/overview", tags=["operators"], summary="Queues, outboxes, portal link, dead letters, cases")
+    @router.get(
+        "/api/ops/overview", tags=["operators"], summary="Queues, outboxes, portal link, dead letters, cases"
+    )
     async def overview_json(_: ApiViewer) -> dict[str, Any]:
         return (await service.overview()).as_json()
 
@@ -54,9 +62,7 @@ def overview_router(pages: Pages, auth: OpsAuth, service: OverviewService) -> AP
         tags=["operators"],
         summary="The console's in-memory samples (traffic, queue depths) over the last minutes",
     )
-    async def samples_json(
-        _: ApiViewer, minutes: Annotated[int, Query(ge=1, le=360)] = 60
-    ) -> dict[str, Any]:
+    async def samples_json(_: ApiViewer, minutes: Annotated[int, Query(ge=1, le=360)] = 60) -> dict[str, Any]:
         latest = service.ring.latest()
         since = service.ring.since((latest.at if latest else service.now()) - timedelta(minutes=minutes))
         return {

@@ -28,9 +28,7 @@ def classify_traffic(counts: Mapping[tuple[str, str], int]) -> tuple[int, int]:
 
     From the portal: its requests (not the receipts it returns to the gateway's calls, "…Response").
     To the portal: the gateway's calls (not its receipts for the portal's pushes)."""
-    inbound = sum(
-        n for (d, op), n in counts.items() if d == "in" and not op.endswith("Response")
-    )
+    inbound = sum(n for (d, op), n in counts.items() if d == "in" and not op.endswith("Response"))
     outbound = sum(n for (d, op), n in counts.items() if d == "out" and op not in MINISTRY_OPERATIONS)
     return inbound, outbound
 

@@ -113,7 +113,12 @@ class Pages:
         response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
         if asked in LANGS:
             response.set_cookie(
-                LANG_COOKIE, asked, max_age=LANG_COOKIE_SECONDS, path="/console", samesite="strict", httponly=True
+                LANG_COOKIE,
+                asked,
+                max_age=LANG_COOKIE_SECONDS,
+                path="/console",
+                samesite="strict",
+                httponly=True,
             )
         return response
 

@@ -34,7 +34,9 @@ class Sample:
     """What was seen at ``at``; counts (``from_portal``, ``published``…) since the previous sample."""
 
     at: datetime
-    queues: Mapping[str, QueueFigure | None] = field(default_factory=dict)  # unit code → figure (None: absent)
+    queues: Mapping[str, QueueFigure | None] = field(
+        default_factory=dict
+    )  # unit code → figure (None: absent)
     broker_ok: bool = True
     from_portal: int = 0  # national messages received (pushes, updates, feedback, queries)
     to_portal: int = 0  # calls made to the national portal (statuses, answers, transfers, lists)
@@ -84,11 +86,18 @@ def queue_rates(samples: list[Sample], unit: str) -> QueueRate:
     if minutes <= 0:
         return QueueRate(None, None)
     into = sum(s.published.get(unit, 0) for s in samples[1:])
-    before, after = first.queues.get(unit), last.queues.get(unit)
-    if before is None or after is None:
+    # the queue's growth between the first and the last sample that saw it (the broker may have
+    # been out of reach, or the topology not declared yet, at the start of the window)
+    seen = [(s, figure) for s in samples if (figure := s.queues.get(unit)) is not None]
+    if len(seen) < 2:
         return QueueRate(into / minutes, None)
-    out = max(0, into - (after.messages - before.messages))
-    return QueueRate(into / minutes, out / minutes)
+    (start, before), (end, after) = seen[0], seen[-1]
+    span = (end.at - start.at).total_seconds() / 60
+    if span <= 0:
+        return QueueRate(into / minutes, None)
+    published = sum(s.published.get(unit, 0) for s in samples if start.at < s.at <= end.at)
+    out = max(0, published - (after.messages - before.messages))
+    return QueueRate(into / minutes, out / span)
 
 
 class Sampler:

@@ -4,7 +4,8 @@ DomainError (code)
 ├── InvalidTransition   a status change the case state machine forbids
 ├── WrongUnit           a unit acted on a case it does not hold
 ├── RoutingConfigError  the routing data (units, fields, rules) is inconsistent
-└── InvalidPetition     a petition breaks a rule the XML schema cannot express
+├── InvalidPetition     a petition breaks a rule the XML schema cannot express
+└── CalendarError       a working-day computation outside the calendar's data (or a naive instant)
 """
 
 
@@ -32,3 +33,7 @@ class RoutingConfigError(DomainError):
 
 class InvalidPetition(DomainError):
     code = "InvalidPetition"
+
+
+class CalendarError(DomainError):
+    code = "Calendar.OutOfRange"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gateway.domain.case import Case
+from gateway.domain.deadlines import DeadlinePolicy
 from gateway.domain.exchange import Receipt
 from gateway.domain.petition import Feedback, Header, Petition, PetitionUpdate, UpdateAction
 from gateway.domain.routing import RoutingTable, Unit
@@ -35,6 +36,9 @@ class Intake:
     clock: Callable[[], datetime] = utc_now
     ids: Callable[[], str] = new_id
     conflict_retries: int = 3
+    # due dates at acceptance (working days on the calendar, or the portal's DueAt); None: the
+    # portal's DueAt only, the rest left to the deadline backfill
+    deadlines: DeadlinePolicy | None = None
 
     async def submit_petition(self, header: Header, petition: Petition) -> Receipt:
         async def work(uow: UnitOfWork, receipt: Receipt) -> Receipt:
@@ -47,7 +51,8 @@ class Intake:
             unit = self.routing.route(petition.field_code, petition.kind, petition.sender.type)
             now = self.clock()
             case = Case.arrive(petition.petition_id, unit.code, petition.fingerprint(), now)
-            await uow.cases.add(case, petition)
+            deadline = self.deadlines.due_for(petition, now) if self.deadlines else None
+            await uow.cases.add(case, petition, deadline=deadline)
             await uow.outbox.add(
                 case_message.build(
                     type_=case_message.NEW,

@@ -24,15 +24,17 @@ from typing import Any
 from gateway.observability.masking import mask_text, mask_value
 
 LOG_FORMATS = ("text", "json")
+_OURS = "_pakn_handler"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 _petition_id: ContextVar[str | None] = ContextVar("pakn_petition_id", default=None)
 _message_id: ContextVar[str | None] = ContextVar("pakn_message_id", default=None)
 
-# attributes every LogRecord has: anything else on a record came from `extra=`
+# attributes every LogRecord has: anything else on a record came from `extra=` (uvicorn's
+# color_message is its message again with terminal colours: noise in JSON)
 _STANDARD = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
-    | {"message", "asctime", "petition_id", "message_id", "taskName"}
+    | {"message", "asctime", "petition_id", "message_id", "taskName", "color_message"}
 )
 
 
@@ -113,13 +115,18 @@ def formatter_for(log_format: str) -> logging.Formatter:
     return JsonFormatter() if log_format == "json" else MaskingTextFormatter()
 
 
-def install(log_format: str = "text", level: str | int = "INFO") -> logging.Handler:
-    """One handler on the root logger (stderr), replacing what was there; uvicorn's loggers are
-    sent to it too, so its lines are masked and formatted alike. Returns the handler."""
+def install(log_format: str = "text", level: str | int = "INFO") -> logging.Handler | None:
+    """One handler on the root logger (stderr), in place of one installed here before; uvicorn's
+    loggers propagate to it, so their lines are masked and formatted alike (run uvicorn with
+    ``log_config=None``). Like ``logging.basicConfig``, it leaves alone a root logger that someone
+    else has configured (a test runner's capture): None then."""
+    root = logging.getLogger()
+    if any(not getattr(h, _OURS, False) for h in root.handlers):
+        return None
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter_for(log_format))
     handler.addFilter(CorrelationFilter())
-    root = logging.getLogger()
+    setattr(handler, _OURS, True)
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)

@@ -24,9 +24,9 @@ _START = r"(?<![\w.\-/+])"
 _END = r"(?![\w\-/]|[.,]\d)"
 
 EMAIL = re.compile(r"(?<![\w.+\-])([\w.+\-]+)@([\w\-]+(?:\.[\w\-]+)+)")
-PHONE = re.compile(_START + r"(?:\+84|0084|0)(?:[ .\-]?\d){9,10}" + _END)
+PHONE = re.compile(_START + r"(?:(?:\+84|0084)[ .\-]?|0)\d(?:[ .\-]?\d){8,9}" + _END)
 """0 or +84, then 9 digits (mobile: 0912 345 678) or 10 (landline: 024 3825 1234), with optional
-single spaces, dots or dashes between digits."""
+single spaces, dots or dashes between digits (not right after the 0: "0.123456789" is a number)."""
 CITIZEN_ID = re.compile(_START + r"(?:\d{12}|\d{9})" + _END)
 """CCCD (12 digits) or CMND (9 digits), free-standing."""
 

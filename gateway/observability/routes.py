@@ -23,7 +23,7 @@ PARTS_VI = {
 def observability_router(metrics: GatewayMetrics, probes: ReadinessProbes) -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/metrics", response_class=Response, summary="Prometheus metrics (text format 0.0.4)")
+    @router.get("/metrics", response_class=Response, summary="Prometheus metrics (text exposition format)")
     async def scrape() -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 

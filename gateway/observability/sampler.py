@@ -14,8 +14,9 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import Protocol
 
-from connectors.amqp.queue_stats import QueueStats
+from connectors.amqp.queue_stats import QueueStat
 from connectors.amqp.retry_ladder import retry_queue_name
 from connectors.amqp.topology import (
     DEAD_QUEUE,
@@ -30,6 +31,13 @@ from gateway.observability.metrics import GatewayMetrics
 log = logging.getLogger(__name__)
 
 PART_TIMEOUT = 10.0
+
+
+class QueueReader(Protocol):
+    """`connectors.amqp.queue_stats.QueueStats`: counts by passive declares, None for a missing queue."""
+
+    async def read(self, names: Sequence[str]) -> dict[str, QueueStat | None]: ...
+    async def close(self) -> None: ...
 
 
 def topology_queues(unit_codes: Sequence[str], retry_delays: Sequence[float]) -> list[str]:
@@ -47,7 +55,7 @@ class MetricsSampler:
         metrics: GatewayMetrics,
         *,
         read_store: Callable[[datetime], Awaitable[StoreFigures]],
-        queues: QueueStats,
+        queues: QueueReader,
         queue_names: Sequence[str],
         interval: float,
         clock: Callable[[], datetime],

@@ -48,6 +48,28 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Không kết nối được RabbitMQ, vui lòng thử lại sau",
         "RabbitMQ is unavailable; try again later",
     ),
+    # operators' cases and units (gateway.ops.cases_api, units_api; errors in gateway.ops.errors)
+    "Search.Invalid": (400, "Tham số tìm kiếm không hợp lệ", "Invalid search parameter"),
+    "Search.InvalidCursor": (
+        400,
+        "Con trỏ phân trang không hợp lệ; hãy tìm lại từ trang đầu",
+        "Invalid paging cursor; search again from the first page",
+    ),
+    "Case.UnknownMessage": (404, "Hồ sơ không có thông điệp này", "The case has no such logged message"),
+    "Case.UnknownDocument": (404, "Hồ sơ không có tài liệu này", "The case has no such document"),
+    "PersonalData.Hidden": (
+        403,
+        "Vai trò của bạn chỉ được xem dữ liệu cá nhân đã che; tài liệu gốc không thể che",
+        "Your role sees personal data masked, and original documents cannot be masked",
+    ),
+    "Token.Unknown": (404, "Không có mã truy cập này", "No such unit token"),
+    "Token.InvalidLabel": (400, "Nhãn mã truy cập không hợp lệ", "Invalid token label"),
+    # published answers (gateway.public): unknown and unpublished look the same to the public
+    "PublicAnswer.Unknown": (
+        404,
+        "Không có câu trả lời công khai này",
+        "No such published answer",
+    ),
     # readiness (gateway.observability.routes): `failing` names the parts, `checks` says why
     "NotReady": (
         503,

@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import text
 
 import signing
+from connectors.db.engine import make_engine, make_sessions
 from connectors.db.log_audit import AuditReport
 from connectors.db.log_checkpoint import Checkpoint
 from connectors.db.log_checkpointer import LogCheckpointer
@@ -24,9 +26,13 @@ from connectors.db.log_segment_audit import audit_log
 from connectors.db.log_segments_store import recorded_segments
 from connectors.db.message_log_store import verify_chain
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
+from gateway.bootstrap import build_pruner
+from gateway.settings import Settings
+from gateway.startup_errors import StartupError
 from signing.testing import EphemeralCa
 from tests.integration.test_store_log_audit import MINISTRY, execute
 from tests.integration.test_store_message_log import entry
+from tests.support.databases import sqlite_url
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +75,8 @@ def documents(file: Path) -> list[dict[str, object]]:
 
 
 def rewrite(file: Path, docs: list[dict[str, object]]) -> None:
-    file.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    text_ = "".join(json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n" for d in docs)
+    file.write_text(text_, encoding="utf-8")
 
 
 def move(file: Path, directory: Path) -> None:
@@ -271,9 +278,12 @@ async def test_tampering_with_the_export_file_or_the_record_is_caught(
     # A record moved forward to hide a deleted row no longer matches its checkpoint or its file.
     await execute(db_uow, "DELETE FROM message_log WHERE id = :id", id=ids[4])
     await execute(db_uow, "UPDATE message_log_segments SET last_entry_id = :id", id=ids[4])
-    forged = await full_audit(db_uow, ca, moved)
-    assert not forged.ok and forged.first_break is not None
-    assert {b.code for b in forged.breaks} >= {"Log.SegmentRecord"}
+    hidden = await full_audit(db_uow, ca, moved)
+    assert {(b.code, b.entry_id) for b in hidden.breaks} == {
+        ("Log.Link", ids[5]),  # what stays no longer follows the checkpoint the record names
+        ("Log.SegmentRecord", ids[4]),  # the record ends where no checkpoint was signed
+        ("Log.SegmentRecord", ids[0]),  # the file holds fewer entries than the record claims
+    }
 
 
 async def test_an_interrupted_prune_is_finished_by_the_next_one(
@@ -334,3 +344,18 @@ async def test_two_pruners_at_once_record_one_segment(
     assert await store_ids(db_uow) == []
     report = await full_audit(db_uow, ca)
     assert report.ok and report.segments == 1 and report.archived_through == ids[-1], report.breaks
+
+
+def test_the_gateway_will_not_prune_with_a_trust_store_that_cannot_verify_its_checkpoints(
+    ca: EphemeralCa, ministry: signing.SigningKey, tmp_path: Path
+) -> None:
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(ca.certificate.public_bytes(serialization.Encoding.PEM))
+    settings = Settings(audit_retention_days=30, audit_export_dir=tmp_path / "archive", trust_store=[ca_file])
+    uow = SqlUnitOfWorkFactory(make_sessions(make_engine(sqlite_url(tmp_path))))
+    assert isinstance(build_pruner(settings, uow, signer=ministry), LogPruner)
+    stranger = EphemeralCa.create("Some other CA").issue(MINISTRY, "Bộ giả mạo")
+    with pytest.raises(StartupError, match=r"audit trust store: the signer certificate does not chain"):
+        build_pruner(settings, uow, signer=stranger)
+    with pytest.raises(StartupError, match="PAKN_AUDIT_EXPORT_DIR"):
+        build_pruner(Settings(trust_store=[ca_file]), uow)

@@ -49,7 +49,8 @@ class Spec:
 
 SPECS = (
     Spec("PAKN-2026-000001", Kind.KIEN_NGHI, "NGUOI_CO_CONG", "CNCC", "Nguyễn Thị Hường", "0912345678",
-         "Kiến nghị về chế độ người có công", "Đề nghị xem xét trợ cấp cho thân nhân người có công với cách mạng.",
+         "Kiến nghị về chế độ người có công",
+         "Đề nghị xem xét trợ cấp cho thân nhân người có công với cách mạng.",
          0, 10, ("assign",)),
     Spec("PAKN-2026-000002", Kind.PHAN_ANH, "VIEC_LAM", "CVL", "Trần Văn Đức", "+84 987 654 321",
          "Phản ánh chậm chi trả trợ cấp thất nghiệp", "Tôi nộp hồ sơ từ tháng 01/2026, gọi 0987654321.",
@@ -99,7 +100,9 @@ def petition_of(spec: Spec) -> Petition:
         publish_consent=True,
         field_code=spec.field_code,
         due_at=T0 + timedelta(days=spec.due_days) if spec.due_days is not None else None,
-        attachments=(Attachment("cccd.jpg", "image/jpeg", len(SCAN), hashlib.sha256(SCAN).hexdigest(), SCAN),),
+        attachments=(
+            Attachment("cccd.jpg", "image/jpeg", len(SCAN), hashlib.sha256(SCAN).hexdigest(), SCAN),
+        ),
     )
 
 
@@ -144,7 +147,8 @@ async def add_case_page_material(uow: UnitOfWorkFactory, petition_id: str, unit:
                    "Cục trưởng", True, "tra-loi.pdf", PDF, hashlib.sha256(PDF).hexdigest())
         )
         await u.updates.add_feedback(
-            Feedback(petition_id, "ANS-1", 4, at, "Cảm ơn, liên hệ 0911222333"), message_id=f"fb-{petition_id}"
+            Feedback(petition_id, "ANS-1", 4, at, "Cảm ơn, liên hệ 0911222333"),
+            message_id=f"fb-{petition_id}",
         )
         await u.commit()
     for direction, operation, raw in (

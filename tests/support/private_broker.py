@@ -126,31 +126,28 @@ class PrivateBroker:
     def kill(self) -> None:
         """SIGKILL of the node's Erlang VM (beam.smp), as when the machine loses power."""
         process = self._running_process()
-        beams = [pid for pid in self.leftovers() if _command(pid).startswith("beam")]
+        beams = [pid for pid in self._marked() if _command(pid).startswith("beam")]
         if not beams:
             raise PrivateBrokerError(f"no beam.smp process of {self.node}")
         for pid in beams:
             os.kill(pid, signal.SIGKILL)
+        self._kill_group()  # its start script and helpers (erl_child_setup, inet_gethost) with it
         try:
-            process.wait(timeout=STOP_TIMEOUT)  # the start script ends when its VM does
+            process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired as exc:
-            raise PrivateBrokerError(f"{self.node}'s start script outlived its VM") from exc
-        self._kill_group()  # its helpers (erl_child_setup, inet_gethost) go with it
+            raise PrivateBrokerError(f"{self.node}'s start script survived SIGKILL") from exc
+        self._wait_gone()
 
     def close(self) -> None:
         """Stop the node however it can be stopped; never raises, always waits (bounded)."""
         if self.running:
-            try:
+            with contextlib.suppress(PrivateBrokerError, OSError):
                 self.stop(timeout=15)
-            except (PrivateBrokerError, OSError):
-                pass
         self._kill_group()
         if self.process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=STOP_TIMEOUT)
-        deadline = time.monotonic() + 10
-        while self.leftovers() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        self._wait_gone()
 
     def __enter__(self) -> Self:
         return self
@@ -186,22 +183,10 @@ class PrivateBroker:
         return result.stdout
 
     def leftovers(self) -> list[int]:
-        """Pids of live (not zombie) processes of this node: its directory is in their command line."""
-        marker = str(self.base).encode()
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cmdline = (entry / "cmdline").read_bytes()
-                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                group = os.getpgid(int(entry.name))
-            except (OSError, IndexError):
-                continue  # gone meanwhile, or not ours to read
-            mine = marker in cmdline or (self.process is not None and group == self.process.pid)
-            if mine and state != "Z":
-                found.append(int(entry.name))
-        return found
+        """Pids of live (not zombie) processes of this node: its directory in their command line
+        (the VM), or in the process group it was started in (the start script, the VM's helpers)."""
+        group = self.process.pid if self.process is not None else None
+        return [pid for pid, marked, pgid in _live_processes(str(self.base)) if marked or pgid == group]
 
     def tail(self, lines: int = 40) -> str:
         parts = []
@@ -218,19 +203,30 @@ class PrivateBroker:
             raise PrivateBrokerError(f"{self.node} is not running")
         return self.process
 
+    def _marked(self) -> list[int]:
+        return [pid for pid, marked, _ in _live_processes(str(self.base)) if marked]
+
     def _kill_group(self) -> None:
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)  # the group this node was started in, only
+        """SIGKILL to the group this node was started in, and to any process still naming its folder."""
+        # only while the group's leader is not reaped: until then its pid, the group's id, cannot
+        # have been given to anyone else
+        if self.process is not None and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        for pid in self._marked():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+    def _wait_gone(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.leftovers() and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def _write_files(self) -> None:
         for folder in ("home", "mnesia", "log", "plugins"):
             (self.base / folder).mkdir(parents=True, exist_ok=True)
         (self.base / "rabbitmq.conf").write_text(
-            f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
-            "log.console = false\n"
-            "log.file.level = info\n",
+            f"listeners.tcp.default = 127.0.0.1:{self.port}\nlog.console = false\nlog.file.level = info\n",
             encoding="utf-8",
         )
         (self.base / "enabled_plugins").write_text("[].\n", encoding="utf-8")
@@ -258,6 +254,23 @@ class PrivateBroker:
             # the distribution listener on loopback only, like the shared node's
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
         }
+
+
+def _live_processes(marker: str) -> list[tuple[int, bool, int]]:
+    """(pid, ``marker`` in its command line, its process group) of every process not a zombie."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            group = os.getpgid(int(entry.name))
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if state != "Z":
+            found.append((int(entry.name), marker.encode() in cmdline, group))
+    return found
 
 
 def _command(pid: int) -> str:

@@ -11,6 +11,7 @@ from typing import Self
 
 from gateway.domain.answer import Answer
 from gateway.domain.case import Case, StatusChange
+from gateway.domain.deadlines import Deadline
 from gateway.domain.exchange import CaseSummary, LogEntry, NationalMessage, OutboxMessage, Receipt
 from gateway.domain.national import status_message
 from gateway.domain.petition import Feedback, Petition, PetitionUpdate
@@ -31,6 +32,7 @@ class World:
     national: list[NationalMessage] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
+    deadlines: dict[str, Deadline] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -72,6 +74,7 @@ class FakeUnitOfWork:
             "tokens",
             "national",
             "answers",
+            "deadlines",
         )
         for name in names:
             setattr(self.world, name, getattr(self._staged, name))
@@ -94,9 +97,11 @@ class _Cases:
         case = self.w.cases.get(petition_id)
         return None if case is None else replace(case, history=list(case.history), events=[])
 
-    async def add(self, case: Case, petition: Petition) -> None:
+    async def add(self, case: Case, petition: Petition, *, deadline: Deadline | None = None) -> None:
         if case.petition_id in self.w.cases:
             raise StoreConflict(case.petition_id)
+        if deadline is not None:
+            self.w.deadlines[case.petition_id] = deadline
         self.w.cases[case.petition_id] = replace(case, events=[])
         self.w.petitions[case.petition_id] = petition
         self._feed(case.petition_id, case.history)
@@ -162,13 +167,13 @@ class _Outbox:
     async def add(self, message: OutboxMessage) -> None:
         self.w.outbox.append(replace(message, id=len(self.w.outbox) + 1))
 
-    async def pending(self, limit: int) -> list[OutboxMessage]:
+    async def pending(self, limit: int, now: datetime | None = None) -> list[OutboxMessage]:
         return self.w.outbox[:limit]
 
     async def mark_sent(self, ids: Sequence[int], at: datetime) -> None:
         self.w.outbox = [m for m in self.w.outbox if m.id not in set(ids)]
 
-    async def mark_failed(self, ids: Sequence[int], error: str) -> None:
+    async def mark_failed(self, ids: Sequence[int], error: str, retry_at: datetime | None = None) -> None:
         return None
 
     async def lag(self) -> tuple[int, datetime | None]:

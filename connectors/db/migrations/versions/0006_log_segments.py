@@ -1,4 +1,5 @@
-"""Message-log segments pruned from the store, each with its export file's path and sha256.
+"""Message-log segments pruned from the store, each with its export file's path and sha256; and
+the outbox's retry time for a row the broker would not take (it then waits on the retry ladder).
 
 Revision ID: 0006_log_segments
 Revises: 0005_case_search
@@ -46,7 +47,9 @@ def upgrade() -> None:
             name="fk_message_log_segments_checkpoint_id_message_log_checkpoints",
         ),
     )
+    op.add_column("outbox", sa.Column("next_attempt_at", Instant, nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("outbox", "next_attempt_at")
     op.drop_table("message_log_segments")
