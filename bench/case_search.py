@@ -53,12 +53,15 @@ from gateway.ops.case_search import CaseSearch
 from gateway.routing_config import load_config
 
 PG_BASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-START = datetime(2024, 1, 1, tzinfo=UTC)
-STATUSES = ("03", "04", "04", "05", "05", "05", "06", "06", "06", "06", "07", "08")
+NOW = datetime.now(UTC)
+SPACING = timedelta(seconds=30)  # a million cases over about a year, the newest just now
+OPEN = ("03", "04", "04", "05", "05", "05")
+CLOSED = ("06",) * 16 + ("07", "08", "02")
 FIELD_UNITS = {
     "VIEC_LAM": "CVL", "GIAO_DUC_NGHE_NGHIEP": "TCGDNN", "LAO_DONG_TIEN_LUONG": "VLDTL",
     "BAO_HIEM_XA_HOI": "VBHXH", "AN_TOAN_VE_SINH_LAO_DONG": "CATLD", "NGUOI_CO_CONG": "CNCC",
-    "BAO_TRO_XA_HOI": "CBTXH", "TRE_EM": "CTE", "BINH_DANG_GIOI": "VBDG", "PHONG_CHONG_TE_NAN_XA_HOI": "CPCTNXH",
+    "BAO_TRO_XA_HOI": "CBTXH", "TRE_EM": "CTE", "BINH_DANG_GIOI": "VBDG",
+    "PHONG_CHONG_TE_NAN_XA_HOI": "CPCTNXH",
 }
 KINDS = (Kind.PHAN_ANH, Kind.KIEN_NGHI, Kind.HOI_DAP, Kind.KIEN_NGHI, Kind.PHAN_ANH)
 PREFIX = {Kind.PHAN_ANH: "Phản ánh về", Kind.KIEN_NGHI: "Kiến nghị về", Kind.HOI_DAP: "Hỏi về"}
@@ -74,7 +77,13 @@ def fill(template: str, rng: random.Random, province: str, ward: str) -> str:
     return template.format(**values)
 
 
-def petition(n: int, rng: random.Random) -> tuple[Petition, str, str]:
+def status_at(received: datetime, rng: random.Random) -> str:
+    """Most cases older than two months are answered; a recent one is open half the time."""
+    open_share = 0.03 if NOW - received > timedelta(days=60) else 0.5
+    return rng.choice(OPEN) if rng.random() < open_share else rng.choice(CLOSED)
+
+
+def petition(n: int, count: int, rng: random.Random) -> tuple[Petition, str, str]:
     field = rng.choice(tuple(TOPICS))
     topic = rng.choice(TOPICS[field])
     kind = rng.choice(KINDS)
@@ -87,8 +96,8 @@ def petition(n: int, rng: random.Random) -> tuple[Petition, str, str]:
     province = rng.choice(PROVINCES)
     ward = rng.choice(province.wards)
     street = rng.choice(province.streets)
-    received = START + timedelta(seconds=n * 30 + rng.randint(0, 29))  # ~1M cases over a year
-    status = rng.choice(STATUSES)
+    received = NOW - (count - n) * SPACING + timedelta(seconds=rng.randint(0, 29))
+    status = status_at(received, rng)
     p = Petition(
         petition_id=f"PAKN-{received.year}-{n:07d}",
         kind=kind,
@@ -120,18 +129,19 @@ def row(p: Petition, unit: str, status: str) -> dict[str, Any]:
         "petition_id": p.petition_id, "kind": p.kind.value, "sender_type": p.sender.type.value,
         "field_code": p.field_code, "unit_code": unit, "status": status, "fingerprint": "0" * 64,
         "title": p.title, "petition_json": petition_to_json(p), "received_at": p.received_at,
-        "created_at": p.received_at, "updated_at": p.received_at, **search_columns(search_keys(p)),
+        "created_at": p.received_at, "updated_at": p.received_at, "due_at": p.due_at,
+        **search_columns(search_keys(p)),
     }
 
 
 async def seed(engine: AsyncEngine, count: int, seed_value: int, batch: int) -> tuple[float, dict[str, str]]:
-    rng = random.Random(seed_value)
+    rng = random.Random(seed_value)  # noqa: S311 (test data, not cryptography)
     probe: dict[str, str] = {}
     started = time.perf_counter()
     for first in range(0, count, batch):
         rows = []
         for n in range(first, min(count, first + batch)):
-            p, unit, status = petition(n, rng)
+            p, unit, status = petition(n, count, rng)
             rows.append(row(p, unit, status))
             if n == count // 2:  # a case in the middle: its name and phone are searched for
                 probe = {"name": p.sender.full_name, "phone": p.sender.phone or "", "pid": p.petition_id,
@@ -181,6 +191,13 @@ async def offset_page(engine: AsyncEngine, query: CaseQuery, offset: int) -> Non
         (await c.execute(statement)).all()
 
 
+async def matches_after(engine: AsyncEngine, query: CaseQuery, moment: datetime) -> int:
+    """How many matches are newer than `moment`: the OFFSET that reaches the same page."""
+    statement = search_statement(query).limit(None).where(CaseRow.received_at >= moment)
+    async with engine.connect() as c:
+        return int((await c.execute(select(func.count()).select_from(statement.subquery()))).scalar_one())
+
+
 async def plan(engine: AsyncEngine, query: CaseQuery) -> str:
     compiled = search_statement(query).compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
     async with engine.connect() as c:
@@ -200,12 +217,13 @@ async def main(args: argparse.Namespace) -> None:
             print(f"seeded {args.count:,} cases in {seconds:.1f} s ({args.count / seconds:,.0f}/s)")
             if engine.dialect.name == "postgresql":
                 async with engine.connect() as c:
-                    await c.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE cases")
-                    size = (await c.execute(select(func.pg_size_pretty(func.pg_total_relation_size("cases"))))).scalar()
-                    print(f"cases table with indexes: {size}")
+                    auto = await c.execution_options(isolation_level="AUTOCOMMIT")
+                    await auto.exec_driver_sql("VACUUM ANALYZE cases")
+                    total = func.pg_size_pretty(func.pg_total_relation_size("cases"))
+                    print(f"cases table with indexes: {(await c.execute(select(total))).scalar()}")
             search = CaseSearch(SqlCaseReads(engine), load_config().routing, lambda: datetime.now(UTC))
             viewer = Principal("bench", Role.VIEWER)
-            mid = START + timedelta(seconds=args.count * 15)
+            mid = NOW - args.count // 2 * SPACING
             deep = SearchCursor(mid, "PAKN-9999")  # half way through the whole set
             cases = {
                 "all, newest first": {},
@@ -231,18 +249,23 @@ async def main(args: argparse.Namespace) -> None:
                 print(f"{label:40} {len(first.items):>7} {page1:>10.1f} {page2:>10.1f}")
                 if args.plans:
                     print(f"    plan: {await plan(engine, query)}")
-            deep_query = search.query(limit=50, cursor=deep.encode())
-            keyset = await timed(lambda: search.search(viewer, deep_query), args.repeat)
-            plain = search.query(limit=50)
-            offset = await timed(lambda: offset_page(engine, plain, args.count // 2), args.repeat)
-            print(f"\ndeep page (half way, {args.count // 2:,} cases in): keyset {keyset:.1f} ms,"
-                  f" OFFSET {offset:.1f} ms (x{offset / keyset:.0f})")
+            print()
+            for label, criteria in (("no filter", {}), ("q 'tro cap'", {"q": "tro cap"})):
+                deep_query = search.query(limit=50, cursor=deep.encode(), **criteria)
+                keyset = await timed(lambda q=deep_query: search.search(viewer, q), args.repeat)
+                plain = search.query(limit=50, **criteria)
+                skipped = args.count // 2 if not criteria else await matches_after(engine, plain, mid)
+                offset = await timed(lambda q=plain, n=skipped: offset_page(engine, q, n), args.repeat)
+                print(f"deep page, {label} (half way: OFFSET {skipped:,}): keyset {keyset:.1f} ms,"
+                      f" OFFSET {offset:.1f} ms (x{offset / keyset:.1f})")
         finally:
             await engine.dispose()
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=2_000)

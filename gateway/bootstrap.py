@@ -408,5 +408,6 @@ def build_national(
         max_backoff=settings.national_max_backoff_seconds,
         # longer than one send() can take (every quick try timing out), so a live claim never lapses
         lease_seconds=settings.national_retry_attempts * (settings.national_timeout + 10) + 30,
+        unexpected_delays=settings.retry_delays_seconds,  # then dead: an outage never is
     )
     return client, sender

@@ -130,7 +130,12 @@ class NationalOutbox(Protocol):
         """A claimed message that was not tried after all: due again at `at`."""
 
     async def mark_delivered(self, message_id: int, at: datetime) -> None: ...
-    async def reschedule(self, message_id: int, next_attempt_at: datetime, error: str) -> None: ...
+    async def reschedule(
+        self, message_id: int, next_attempt_at: datetime, error: str, *, unexpected: bool = False
+    ) -> None:
+        """One more failed attempt, due again at `next_attempt_at`; `unexpected` counts it among the
+        failures that were neither an answer nor an outage (`NationalMessage.unexpected_failures`)."""
+
     async def mark_dead(self, message_id: int, reason: str, at: datetime) -> None: ...
     async def replay(self, message_id: int, at: datetime) -> bool:
         """A dead message back to pending, due now; False if it was not dead."""

@@ -108,7 +108,9 @@ class Settings(BaseSettings):
     reconcile_page_size: int = Field(100, ge=1, le=1000, description="Petitions per ListPetitions page")
     retry_delays_seconds: list[float] = Field(
         default_factory=lambda: [10.0, 60.0, 600.0, 3600.0],
-        description="The replies consumer's retry ladder: delays before each new try, then pakn.dead",
+        description="The retry ladder: delays before each new try — unit replies (then pakn.dead), "
+        "outbox rows the broker will not take (then the last delay again), national messages failing "
+        "unexpectedly (then dead)",
     )
     tls_cert: Path | None = Field(
         None, description="Serve https with this certificate (PEM, chain after the leaf); unset: plain http"

@@ -160,13 +160,9 @@ class SqlCaseRepository:
 
 
 def search_columns(keys: SearchKeys) -> dict[str, object]:
-    """The search keys as `cases` columns (the operators' case search reads them)."""
-    return {
-        "search_text": keys.text,
-        "sender_search": keys.sender,
-        "sender_phone": keys.phone,
-        "due_at": keys.due_at,
-    }
+    """The search keys as `cases` columns (the operators' case search reads them); `due_at` is
+    the deadline's (deadline_columns), not a search key's."""
+    return {"search_text": keys.text, "sender_search": keys.sender, "sender_phone": keys.phone}
 
 
 def deadline_columns(petition: Petition, deadline: Deadline | None) -> dict[str, object]:

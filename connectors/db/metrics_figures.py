@@ -18,7 +18,9 @@ from connectors.db.national_outbox_store import PENDING, SqlNationalOutbox
 from connectors.db.outbox_store import SqlOutbox
 from connectors.db.session_access import SessionSource, session_of
 from connectors.db.tables import CaseRow, NationalOutboxRow
-from gateway.domain.search import CLOSED_STATUSES
+from gateway.domain.case import TERMINAL
+
+CLOSED = tuple(sorted(s.value for s in TERMINAL))
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ async def store_figures(source: SessionSource, now: datetime) -> StoreFigures:
     with_due = (
         select(func.count())
         .select_from(CaseRow)
-        .where(CaseRow.due_at.is_not(None), CaseRow.status.not_in(CLOSED_STATUSES))
+        .where(CaseRow.due_at.is_not(None), CaseRow.status.not_in(CLOSED))
     )
     with map_db_errors():
         national_oldest = (await session.execute(oldest_national)).scalar_one()

@@ -97,7 +97,9 @@ class SqlNationalOutbox:
     async def mark_delivered(self, message_id: int, at: datetime) -> None:
         await self._update(message_id, state=DELIVERED, delivered_at=at, last_error=None)
 
-    async def reschedule(self, message_id: int, next_attempt_at: datetime, error: str) -> None:
+    async def reschedule(
+        self, message_id: int, next_attempt_at: datetime, error: str, *, unexpected: bool = False
+    ) -> None:
         statement = (
             update(NationalOutboxRow)
             .where(NationalOutboxRow.id == message_id, NationalOutboxRow.state == PENDING)
@@ -105,6 +107,7 @@ class SqlNationalOutbox:
                 attempts=NationalOutboxRow.attempts + 1,
                 next_attempt_at=next_attempt_at,
                 last_error=error[:2000],
+                unexpected_failures=NationalOutboxRow.unexpected_failures + int(unexpected),
             )
         )
         with map_db_errors():
@@ -123,7 +126,7 @@ class SqlNationalOutbox:
         statement = (
             update(NationalOutboxRow)
             .where(NationalOutboxRow.id == message_id, NationalOutboxRow.state == DEAD)
-            .values(state=PENDING, next_attempt_at=at)
+            .values(state=PENDING, next_attempt_at=at, unexpected_failures=0)  # a fresh ladder
         )
         with map_db_errors():
             result = await self._session.execute(statement, execution_options=_NO_SYNC)
@@ -161,4 +164,5 @@ def _message(row: NationalOutboxRow) -> NationalMessage:
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,
+        unexpected_failures=row.unexpected_failures,
     )

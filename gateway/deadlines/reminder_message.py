@@ -15,6 +15,7 @@ from gateway.domain.case import Case
 from gateway.domain.deadlines import DueCase, Threshold
 from gateway.domain.exchange import OutboxMessage
 from gateway.domain.routing import Unit
+from gateway.domain.working_days import VIETNAM
 from gateway.inbound.case_message import CASES_EXCHANGE
 
 SCHEMA_ID = "urn:pakn:case-reminder:1"
@@ -44,7 +45,7 @@ def build(
         "reminder": {
             "threshold": threshold.code,
             "overdue": threshold.days_before is None,
-            "due_at": due.due_at.isoformat(),
+            "due_at": due.due_at.astimezone(VIETNAM).isoformat(),  # as the unit reads it
             "due_source": due.due_source,
             "working_days_left": working_days_left,
             "title": due.title,

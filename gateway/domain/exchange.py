@@ -86,6 +86,9 @@ class NationalMessage:
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str | None = None
+    # failures that were neither the portal's answer nor an outage (a bug, a message the client cannot
+    # send): these climb the retry ladder, then the message is dead (national_sender.py)
+    unexpected_failures: int = 0
 
 
 @dataclass(frozen=True)

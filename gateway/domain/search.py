@@ -64,11 +64,12 @@ def normalise_phone(value: str | None) -> str | None:
 
 
 def is_overdue(due_at: datetime | None, status: str, now: datetime) -> bool:
-    """Past its due date and still open. A case without a due date is never overdue (yet: issue 6
-    computes working-day deadlines; today only a DueAt sent by the portal counts)."""
+    """Past its due date and still open. `due_at` is the case's (cases.due_at): the portal's DueAt,
+    else the kind's limit in working days (gateway.domain.deadlines); without one, never overdue."""
     return due_at is not None and due_at < now and Status(status) not in TERMINAL
 
 
+OPEN_STATUSES = tuple(sorted(s.value for s in Status if s not in TERMINAL))
 CLOSED_STATUSES = tuple(sorted(s.value for s in TERMINAL))
 
 

@@ -19,7 +19,23 @@ def nfc_opt(value: str | None) -> str | None:
 def fold(value: str) -> str:
     """Search key: NFKD, combining marks removed, casefolded, đ → d, runs of anything that is not a
     letter or digit collapsed to one space. The same function folds stored text and queries."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().replace("đ", "d")
-    spaced = "".join(c if c.isalnum() else " " for c in bare)
-    return " ".join(spaced.split())
+    return " ".join(value.translate(_FOLDED).split())
+
+
+def _fold_char(char: str) -> str:
+    # Per character is the same as per string here: decomposition and casefolding are per
+    # character, and the combining marks that canonical reordering would move are all dropped.
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    return "".join(c if c.isalnum() else " " for c in bare.casefold().replace("đ", "d"))
+
+
+class _FoldTable(dict[int, str]):
+    """str.translate table filled on first sight of each character: one entry per code point ever
+    seen (a Vietnamese text uses a few hundred; all of Unicode would be a few MB)."""
+
+    def __missing__(self, codepoint: int) -> str:
+        folded = self[codepoint] = _fold_char(chr(codepoint))
+        return folded
+
+
+_FOLDED = _FoldTable()

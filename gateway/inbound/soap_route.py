@@ -168,6 +168,7 @@ class MinistryEndpoint:
             outcome=outcome,
             petition_id=about,
         )
+        log.info("%s from %s: %s", checked.operation, peer, outcome)  # with its ids (correlation)
         return 200, body
 
     def _check(self, raw: bytes) -> Checked:
@@ -246,6 +247,7 @@ class MinistryEndpoint:
             outcome=fault.code,
             petition_id=petition_id,
         )
+        log.info("%s from %s: fault %s", operation, peer, fault.code)
         return 500, body
 
 

@@ -7,8 +7,8 @@ page, and a viewer gets it with personal data masked.
 - `sender`: a phrase of the sender's (or organisation's) name, folded the same way.
 - `phone`: the whole number, however written ("+84 912 345 678" = "0912345678").
 - `petition_id`: exact. `status`, `unit`, `field`, `kind`: any of the values given.
-- `overdue`: open cases past their DueAt. Only the portal's DueAt exists today; cases without it
-  are never overdue until issue 6 computes working-day deadlines.
+- `overdue`: open cases past their due date (cases.due_at: the portal's DueAt, else the kind's
+  limit in working days, set at acceptance); a kind without a configured limit is never overdue.
 - Paging: `next_cursor` of a page fetches the next one (keyset on received_at DESC, petition_id).
 """
 

@@ -75,6 +75,11 @@ class CircuitBreaker:
         ):
             self._open()
 
+    def record_inconclusive(self) -> None:
+        """The call proved nothing about the peer (it failed in the gateway, not at the portal):
+        the count stays as it is, and a half-open trial that ended so may be tried again."""
+        self._trial_out = False
+
     def retry_after(self, now: float | None = None) -> float:
         """Seconds until a call may be tried (0: now). `now` on the breaker's clock; default its clock."""
         state = self.state

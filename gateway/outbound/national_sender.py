@@ -10,6 +10,11 @@ each outcome in a short transaction of its own — no transaction is ever open a
   they must not overtake it;
 - `NationalUnavailable` → rescheduled after a full-jitter exponential backoff on its attempts,
   capped; a failure for the circuit breaker, which stops all calls for a while after a run of them.
+  An outage never dead-letters anything: the backlog drains when the portal is back;
+- `Gateway.UnexpectedError` (a bug, or a message the client cannot build or send: neither an answer
+  nor an outage) → the retry ladder (`PAKN_RETRY_DELAYS_SECONDS`: 10 s, 1 min, 10 min, 1 h), then
+  dead with the error as its reason, like a refusal; it does not count for the breaker either way
+  (one poisoned message must not stop every petition's calls), nor is it retried for ever.
 
 A message whose outcome could not be recorded stays pending and is sent again with the same
 MessageId: the portal answers Duplicate, so the effect is still once. Logs name the petition, the
@@ -35,6 +40,8 @@ log = logging.getLogger(__name__)
 
 MAX_STORE_BACKOFF = 30.0
 """Seconds, the longest wait between rounds while the store itself fails."""
+UNEXPECTED = "Gateway.UnexpectedError"
+DEFAULT_UNEXPECTED_DELAYS = (10.0, 60.0, 600.0, 3600.0)
 
 
 def backoff_delay(
@@ -82,9 +89,13 @@ class NationalSender:
         max_backoff: float = 300.0,
         lease_seconds: float = 300.0,
         rand: Callable[[], float] = random.random,
+        unexpected_delays: Sequence[float] = DEFAULT_UNEXPECTED_DELAYS,
     ) -> None:
         if concurrency < 1 or batch < 1:
             raise ValueError("concurrency and batch must be at least 1")
+        if not unexpected_delays or any(d <= 0 for d in unexpected_delays):
+            raise ValueError("unexpected_delays must be a non-empty list of positive seconds")
+        self._unexpected_delays = tuple(unexpected_delays)
         self._uow = uow
         self._port = port
         self._clock = clock
@@ -199,6 +210,8 @@ class NationalSender:
         message, error = outcome.message, outcome.error
         if error is None or isinstance(error, NationalRefused):
             self._breaker.record_success()  # the portal answered, even if it said no
+        elif _unexpected(error):
+            self._breaker.record_inconclusive()  # the gateway's failure, not the portal's
         else:
             self._breaker.record_failure()
         if error is None:
@@ -241,8 +254,10 @@ class NationalSender:
                 *where,
                 error.code,
             )
+        elif error is not None and _unexpected(error):
+            await self._unexpected(message, message_id, error, now)
         else:
-            code = error.code if isinstance(error, NationalUnavailable) else "Gateway.UnexpectedError"
+            code = error.code if isinstance(error, NationalUnavailable) else UNEXPECTED
             text = error.message if isinstance(error, NationalUnavailable) else repr(error)
             delay = backoff_delay(
                 message.attempts, base=self._base_backoff, cap=self._max_backoff, rand=self._rand
@@ -258,6 +273,36 @@ class NationalSender:
                 delay,
             )
 
+    async def _unexpected(
+        self, message: NationalMessage, message_id: int, error: Exception, now: datetime
+    ) -> None:
+        """Next step of the retry ladder, or dead once it is climbed (tries = steps + 1)."""
+        where = (message.operation, message.petition_id, message_id)
+        text = error.message if isinstance(error, NationalUnavailable) else f"{type(error).__name__}: {error}"
+        tries = message.unexpected_failures + 1
+        async with self._uow() as uow:
+            if message.unexpected_failures >= len(self._unexpected_delays):
+                await uow.national.mark_dead(message_id, f"{UNEXPECTED}: {text} ({tries} tries)", now)
+            else:
+                delay = self._unexpected_delays[message.unexpected_failures]
+                retry_at = now + timedelta(seconds=delay)
+                await uow.national.reschedule(message_id, retry_at, f"{UNEXPECTED}: {text}", unexpected=True)
+            await uow.commit()
+        if message.unexpected_failures >= len(self._unexpected_delays):
+            log.error(
+                "national %s for petition %s (outbox %s) failed unexpectedly %d times: dead-lettered; "
+                "the petition's later messages wait for a replay",
+                *where,
+                tries,
+            )
+        else:
+            log.warning(
+                "national %s for petition %s (outbox %s) failed unexpectedly (try %d); retry in %.0f s",
+                *where,
+                tries,
+                self._unexpected_delays[message.unexpected_failures],
+            )
+
     async def _pause(self, stop: asyncio.Event, seconds: float, *, wakeable: bool = True) -> None:
         """Sleep `seconds`, or less if stopped (or woken, when `wakeable`)."""
         waiters = [asyncio.ensure_future(stop.wait())]
@@ -270,6 +315,13 @@ class NationalSender:
                 waiter.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await waiter
+
+
+def _unexpected(error: Exception) -> bool:
+    """Neither the portal's answer nor its unavailability: the port's UnexpectedError, or a bug."""
+    if isinstance(error, NationalRefused):
+        return False
+    return not isinstance(error, NationalUnavailable) or error.code == UNEXPECTED
 
 
 def _one_per_petition(messages: Sequence[NationalMessage]) -> list[NationalMessage]:

@@ -13,6 +13,7 @@ naming the unit to tell. Store failures pass through as ``StoreError``: the cons
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from gateway.outbound.errors import InvalidReply, ReplyError, UnknownCase, Unkno
 from gateway.outbound.replies import Replies, ReplyResult
 from gateway.outbound.reply_codec import parse_json, reply_from_json
 from gateway.ports import StoreConflict, StoreError
+
+log = logging.getLogger(__name__)
 
 KINDS = frozenset(kind.value for kind in ReplyKind)
 ROUTING_KEY = re.compile(r"^unit\.(?P<unit>[A-Z][A-Z0-9_]{1,31})\.reply\.(?P<type>[a-z_]+)$")
@@ -77,6 +80,7 @@ async def apply_reply(
             result = await _apply(replies, reply, conflict_retries)
         except ReplyRefused as exc:
             replies.on_reply(kind, exc.refusal.code)
+            log.info("reply %s of unit %s refused: %s", kind, reply.unit_code, exc.refusal.code)
             raise
         except StoreError:
             replies.on_reply(kind, "retry")
@@ -84,7 +88,9 @@ async def apply_reply(
         except Exception:
             replies.on_reply(kind, "error")
             raise
-    replies.on_reply(kind, "duplicate" if result.duplicate else "applied")
+        outcome = "duplicate" if result.duplicate else "applied"
+        replies.on_reply(kind, outcome)
+        log.info("reply %s of unit %s: %s, case now %s", kind, reply.unit_code, outcome, result.status)
     return result
 
 

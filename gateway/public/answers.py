@@ -1,9 +1,10 @@
 """The published answers service: the store's candidates, checked, redacted, searched and paged.
 
 Search is diacritic-insensitive (gateway.domain.text.fold: "bao hiem" finds "bảo hiểm"); every
-word typed must be found, in any order (up to `MAX_WORDS`). It runs on what is shown, after redaction: a sender's name or address finds nothing. The store narrows the
-candidates first with the case's folded search text (the petition's words, indexed), so the
-question's title and content are searched; the answer's own words are not (yet).
+word typed must be found, in any order (up to `MAX_WORDS`). It runs on what is shown, after
+redaction: a sender's name or address finds nothing. The store narrows the candidates first with
+the case's folded search text (the petition's words, indexed), so the question's title and content
+are searched; the answer's own words are not (yet).
 
 A page reads at most `MAX_SCAN` candidates: when the filter drops many, it ends early and its
 cursor continues where the reading stopped, so no request costs more than that, whatever is typed.

@@ -58,6 +58,7 @@ WAVE = 40  # petitions per wave; one fault during each
 PACE = 0.8  # seconds each of the four pushing threads waits before a push: the wave outlasts its fault
 SETTLE = 90.0
 PUBLISH_TIMEOUT = 5.0
+THINK = 1.0  # seconds a unit takes before each reply: cases are held unacked, replies in flight
 DOWN_FOR = 2.0  # seconds the node stays down (pushes go on: petitions wait in the outbox)
 SIGNER = DemoSigner()
 
@@ -74,7 +75,9 @@ class RepliesUnit:
     Each reply is published persistent and mandatory, and published again until its confirm came
     (same message_id: the gateway applies it once); the case is acked after its replies. A
     redelivered case sends only the replies not yet confirmed, in order, so a claim always goes
-    before its answer. Replies to one case never run concurrently (a lock per petition).
+    before its answer. Replies to one case never run concurrently (a lock per petition). A unit
+    takes its time (``THINK``), so whenever the node goes down some cases are held and some
+    replies are on their way.
     """
 
     url: str
@@ -109,7 +112,10 @@ class RepliesUnit:
         replies = replies_for(case, SIGNER)[: 2 if answering(pid) else 1]  # claim, then answer
         async with self._locks[pid]:
             for reply in replies:
-                if reply["type"] not in self.confirmed[pid] and await self._publish(reply):
+                if reply["type"] in self.confirmed[pid]:
+                    continue
+                await asyncio.sleep(THINK)
+                if await self._publish(reply):
                     self.confirmed[pid].append(reply["type"])
         await self._ack(message)
 

@@ -8,9 +8,10 @@ names the broker when the gateway's broker is a closed port.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.amqp.topology import REPLIES_QUEUE, unit_queue_name
+from gateway.observability.json_logging import CorrelationFilter
 from tests.e2e.unit_side import (
     SIGNER,
     national,
@@ -34,6 +36,37 @@ from tests.support.gateway import WAIT, LiveGateway, eventually, live_gateway
 pytestmark = pytest.mark.e2e
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+class Kept(logging.Handler):
+    """Keeps the gateway's records as its own handler would see them: stamped with the ids."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+        self.addFilter(CorrelationFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def ids(self, logger: str, contains: str) -> set[tuple[str | None, str | None]]:
+        return {
+            (getattr(r, "petition_id", None), getattr(r, "message_id", None))
+            for r in self.records
+            if r.name == logger and contains in r.getMessage()
+        }
+
+
+@pytest.fixture
+def kept() -> Iterator[Kept]:
+    """The gateway (served in this process) logs through `gateway.*`: keep its INFO records."""
+    handler, logger = Kept(), logging.getLogger("gateway")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
 
 
 @pytest.fixture
@@ -90,7 +123,7 @@ def key(name: str, **labels: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 
 async def test_metrics_count_what_went_through_and_the_gauges_show_where_it_stands(
-    observed: LiveGateway,
+    observed: LiveGateway, kept: Kept
 ) -> None:
     gw = observed
     before = await scrape(gw)
@@ -114,7 +147,8 @@ async def test_metrics_count_what_went_through_and_the_gauges_show_where_it_stan
 
     # in from the unit, over AMQP: a claim, then the answer (a letter rendered and PAdES-signed)
     url = gw.settings.amqp_url
-    await publish_reply(url, reply_doc("claim", pid, holder))
+    claim = reply_doc("claim", pid, holder)
+    await publish_reply(url, claim)
     await gw.wait_status(pid, "05")
     content = "Bộ trả lời: Ông/Bà đủ điều kiện hưởng chế độ."
     answer = reply_doc("answer", pid, holder, content=content, publish=True, **SIGNER)
@@ -172,6 +206,12 @@ async def test_metrics_count_what_went_through_and_the_gauges_show_where_it_stan
     assert value(got, "pakn_signing_seconds_count", kind="pdf") == 1
     assert value(got, "pakn_signing_seconds_sum", kind="pdf") > 0
     assert value(got, "pakn_outbox_relay_leading") == 1
+
+    # each message handled logged with its own ids: the push, the reply, every delivery to the portal
+    assert (late["PetitionId"], message_id) in kept.ids("gateway.inbound.soap_route", "SubmitPetition")
+    assert kept.ids("gateway.outbound.reply_intake", "reply claim") == {(pid, claim["message_id"])}
+    delivered = kept.ids("gateway.outbound.national_sender", "delivered")
+    assert delivered == {(m.petition_id, m.message_id) for m in sent}
 
     async with httpx.AsyncClient(base_url=gw.base_url, timeout=10) as http:
         ready = await http.get("/readyz")

@@ -20,7 +20,7 @@ from tests.integration.conftest import sqlite_url
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0006_log_segments"
+HEAD = "0007_case_deadlines"
 
 
 async def test_upgrade_twice_is_idempotent(db_engine: AsyncEngine) -> None:

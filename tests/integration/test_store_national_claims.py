@@ -66,3 +66,24 @@ async def test_a_claim_lapses_after_its_lease_and_a_release_puts_it_back_at_once
     async with db_uow() as uow:
         [back] = await uow.national.claim(NOW + LEASE, 100, NOW + 3 * LEASE)
     assert back.message_id == again[0].message_id
+
+
+async def test_unexpected_failures_are_counted_apart_and_a_replay_starts_them_over(
+    db_uow: SqlUnitOfWorkFactory,
+) -> None:
+    await fill(db_uow, 1)
+    async with db_uow() as uow:
+        [head] = await uow.national.claim(NOW, 10, NOW + LEASE)
+        assert head.id is not None and head.unexpected_failures == 0
+        await uow.national.reschedule(head.id, NOW, "HTTP.503: down")  # an outage: not counted apart
+        await uow.national.reschedule(head.id, NOW, "Gateway.UnexpectedError: bug", unexpected=True)
+        await uow.commit()
+    async with db_uow() as uow:
+        [again] = await uow.national.claim(NOW, 10, NOW + LEASE)
+        assert (again.id, again.attempts, again.unexpected_failures) == (head.id, 2, 1)
+        await uow.national.mark_dead(head.id, "Gateway.UnexpectedError: bug (2 tries)", NOW)
+        assert await uow.national.replay(head.id, NOW)
+        await uow.commit()
+    async with db_uow() as uow:
+        [replayed] = await uow.national.claim(NOW, 10, NOW + LEASE)
+    assert (replayed.state, replayed.unexpected_failures) == ("pending", 0)

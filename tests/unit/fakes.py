@@ -210,9 +210,14 @@ class FakeNationalOutbox:
     async def mark_delivered(self, message_id: int, at: datetime) -> None:
         self._set(message_id, state="delivered")
 
-    async def reschedule(self, message_id: int, next_attempt_at: datetime, error: str) -> None:
-        attempts = next(m.attempts for m in self.w.national if m.id == message_id)
-        self._set(message_id, next_attempt_at=next_attempt_at, last_error=error, attempts=attempts + 1)
+    async def reschedule(
+        self, message_id: int, next_attempt_at: datetime, error: str, *, unexpected: bool = False
+    ) -> None:
+        row = next(m for m in self.w.national if m.id == message_id)
+        self._set(
+            message_id, next_attempt_at=next_attempt_at, last_error=error, attempts=row.attempts + 1,
+            unexpected_failures=row.unexpected_failures + int(unexpected),
+        )
 
     async def mark_dead(self, message_id: int, reason: str, at: datetime) -> None:
         self._set(message_id, state="dead", last_error=reason)
@@ -220,7 +225,7 @@ class FakeNationalOutbox:
     async def replay(self, message_id: int, at: datetime) -> bool:
         if not any(m.id == message_id and m.state == "dead" for m in self.w.national):
             return False
-        self._set(message_id, state="pending", next_attempt_at=at)
+        self._set(message_id, state="pending", next_attempt_at=at, unexpected_failures=0)
         return True
 
     async def list(self, state: str, limit: int = 100) -> list[NationalMessage]:

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.db.case_search_store import contains
+from connectors.db.tables import OPEN_CASE
 from gateway.domain.petition import PetitionUpdate, UpdateAction
 from gateway.domain.search import (
+    OPEN_STATUSES,
     InvalidCursor,
     SearchCursor,
     is_overdue,
@@ -71,6 +73,10 @@ def test_only_a_supplement_adds_searchable_text() -> None:
     assert supplement_text(supplement) == "giay xac nhan"
     assert supplement_text(PetitionUpdate("P", UpdateAction.WITHDRAW, "Rút đơn", WHEN)) is None
     assert supplement_text(PetitionUpdate("P", UpdateAction.SUPPLEMENT, " ", WHEN)) is None
+
+
+def test_the_stores_open_case_predicate_lists_the_domains_open_statuses() -> None:
+    assert tuple(OPEN_CASE.split("'")[1::2]) == OPEN_STATUSES == ("01", "03", "04", "05")
 
 
 def test_overdue_means_open_and_past_due() -> None:

@@ -84,6 +84,22 @@ def test_a_successful_trial_closes(breaker: CircuitBreaker, clock: Clock) -> Non
     assert breaker.allow() and breaker.allow()
 
 
+def test_an_inconclusive_call_neither_counts_nor_keeps_the_trial(
+    breaker: CircuitBreaker, clock: Clock
+) -> None:
+    fail(breaker, 2)
+    breaker.record_inconclusive()  # the gateway's own failure: proves nothing about the portal
+    assert (breaker.state, breaker.consecutive_failures) == (BreakerState.CLOSED, 2)
+    fail(breaker, 1)
+    clock.now += 30
+    assert breaker.allow() and not breaker.allow()  # the trial is out
+    breaker.record_inconclusive()
+    assert breaker.state is BreakerState.HALF_OPEN
+    assert breaker.allow()  # another trial may decide
+    breaker.record_success()
+    assert breaker.state is BreakerState.CLOSED
+
+
 def test_a_failed_trial_reopens_for_a_full_period(breaker: CircuitBreaker, clock: Clock) -> None:
     fail(breaker, 3)
     clock.now += 45

@@ -153,7 +153,13 @@ async def queue(store: Store, petition_id: str, count: int) -> list[str]:
 
 class Setup:
     def __init__(
-        self, *, threshold: int = 5, concurrency: int = 8, max_backoff: float = 300.0, poll: float = 0.01
+        self,
+        *,
+        threshold: int = 5,
+        concurrency: int = 8,
+        max_backoff: float = 300.0,
+        poll: float = 0.01,
+        unexpected_delays: tuple[float, ...] = (10.0, 60.0, 600.0, 3600.0),
     ) -> None:
         self.store = Store()
         self.port = ScriptedPort(self.store)
@@ -170,6 +176,7 @@ class Setup:
             max_backoff=max_backoff,
             poll_seconds=poll,
             rand=lambda: 1.0,  # the top of the jitter range: deterministic delays
+            unexpected_delays=unexpected_delays,
         )
 
     def states(self, ids: list[str]) -> list[str]:
@@ -263,6 +270,61 @@ async def test_an_unexpected_error_of_the_port_is_retried_not_dead() -> None:
     row = s.store.row(m)
     assert (row.state, row.attempts) == ("pending", 1)
     assert row.last_error is not None and row.last_error.startswith("Gateway.UnexpectedError")
+
+
+async def test_an_unexpected_error_climbs_the_retry_ladder_then_is_dead_and_never_opens_the_breaker() -> None:
+    # A message only this gateway cannot send (a bug, a payload the client chokes on) is no outage:
+    # it must neither be retried for ever nor open the breaker for every other petition.
+    s = Setup(threshold=2, unexpected_delays=(10.0, 60.0))
+    a = await queue(s.store, "P-A", 2)
+    b = await queue(s.store, "P-B", 3)
+    s.port.then(
+        a[0],
+        RuntimeError("bug"),
+        NationalUnavailable("Gateway.UnexpectedError", "ValueError: All strings must be XML compatible"),
+        RuntimeError("bug"),
+    )
+    assert await s.sender.run_once() == 1
+    row = s.store.row(a[0])
+    assert (row.state, row.unexpected_failures, row.next_attempt_at) == (
+        "pending", 1, s.clock.now + timedelta(seconds=10)
+    )
+    s.clock.advance(10)
+    assert await s.sender.run_once() == 1
+    row = s.store.row(a[0])
+    assert (row.state, row.unexpected_failures, row.next_attempt_at) == (
+        "pending", 2, s.clock.now + timedelta(seconds=60)
+    )
+    assert s.breaker.state is BreakerState.CLOSED  # two failures at threshold 2: not counted
+    s.clock.advance(60)
+    assert await s.sender.run_once() == 1
+    dead = s.store.row(a[0])
+    assert dead.state == "dead" and dead.last_error is not None
+    assert dead.last_error.startswith("Gateway.UnexpectedError: ") and "3 tries" in dead.last_error
+    assert s.states(b) == ["delivered"] * 3 and s.breaker.state is BreakerState.CLOSED
+    s.clock.advance(3600)
+    assert await s.sender.run_once() == 0  # held back behind its dead head, like a refusal
+    assert a[1] not in s.port.calls
+
+    async with s.store() as uow:  # replayed: a fresh start on the ladder
+        assert await uow.national.replay(dead.id or 0, s.clock.now)
+        await uow.commit()
+    s.port.then(a[0], RuntimeError("bug"))
+    assert await s.sender.run_once() == 0
+    row = s.store.row(a[0])
+    assert (row.state, row.unexpected_failures) == ("pending", 1)
+
+
+async def test_an_outage_after_unexpected_errors_still_only_backs_off() -> None:
+    s = Setup(unexpected_delays=(10.0,))
+    [m] = await queue(s.store, "P-A", 1)
+    s.port.then(m, RuntimeError("bug"), *[unavailable() for _ in range(6)])
+    assert await s.sender.run_once() == 0
+    for _ in range(3):
+        s.clock.advance(3600)
+        assert await s.sender.run_once() == 0
+    row = s.store.row(m)
+    assert (row.state, row.unexpected_failures, row.attempts) == ("pending", 1, 4)
 
 
 async def test_each_outcome_has_its_own_short_transaction() -> None:

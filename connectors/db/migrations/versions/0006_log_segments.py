@@ -1,5 +1,6 @@
 """Message-log segments pruned from the store, each with its export file's path and sha256; and
-the outbox's retry time for a row the broker would not take (it then waits on the retry ladder).
+the outbox's retry time for a row the broker would not take (it then waits on the retry ladder);
+the national outbox's count of unexpected failures (on the retry ladder, then dead).
 
 Revision ID: 0006_log_segments
 Revises: 0005_case_search
@@ -48,8 +49,13 @@ def upgrade() -> None:
         ),
     )
     op.add_column("outbox", sa.Column("next_attempt_at", Instant, nullable=True))
+    op.add_column(
+        "national_outbox",
+        sa.Column("unexpected_failures", sa.Integer(), nullable=False, server_default="0"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("national_outbox", "unexpected_failures")
     op.drop_column("outbox", "next_attempt_at")
     op.drop_table("message_log_segments")

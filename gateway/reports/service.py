@@ -1,0 +1,103 @@
+"""A report for a period: the store's reads (connectors.db.report_queries), the working-day
+calendar (config/calendar.yaml), names from config/ and the 2025 provinces, put together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from gateway.domain.petition import Channel, Kind, SenderType
+from gateway.domain.report_data import AnsweredCase, Dimension, GroupCount, Movements, OpenCase, RatingGroup
+from gateway.domain.routing import RoutingTable
+from gateway.domain.working_days import WorkingCalendar
+from gateway.reports import model
+from gateway.reports.period import Period
+from gateway.reports.provinces import Provinces
+
+KIND_NAMES = {
+    Kind.PHAN_ANH.value: "Phản ánh",
+    Kind.KIEN_NGHI.value: "Kiến nghị",
+    Kind.HOI_DAP.value: "Hỏi đáp chính sách",
+    Kind.CU_TRI.value: "Kiến nghị cử tri",
+    Kind.DBQH.value: "Kiến nghị của đại biểu Quốc hội",
+}
+CHANNEL_NAMES = {
+    Channel.WEB.value: "Cổng thông tin (web)",
+    Channel.APP.value: "Ứng dụng di động",
+    Channel.PHONE.value: "Điện thoại",
+    Channel.EMAIL.value: "Thư điện tử",
+    Channel.POST.value: "Bưu chính",
+    Channel.DIRECT.value: "Trực tiếp",
+}
+SENDER_NAMES = {
+    SenderType.CA_NHAN.value: "Cá nhân",
+    SenderType.DOANH_NGHIEP.value: "Doanh nghiệp",
+    SenderType.TO_CHUC.value: "Tổ chức",
+    SenderType.CU_TRI.value: "Cử tri",
+    SenderType.DAI_BIEU.value: "Đại biểu Quốc hội",
+}
+
+
+class ReportReads(Protocol):
+    async def received(self, dimension: Dimension, start: datetime, end: datetime) -> list[GroupCount]: ...
+
+    async def answered(self, start: datetime, end: datetime) -> list[AnsweredCase]: ...
+
+    async def open_at(self, moment: datetime) -> list[OpenCase]: ...
+
+    async def movements(self, start: datetime, end: datetime) -> Movements: ...
+
+    async def ratings(self, by_unit: bool, start: datetime, end: datetime) -> list[RatingGroup]: ...
+
+
+class Reports:
+    def __init__(
+        self,
+        reads: ReportReads,
+        calendar: WorkingCalendar,
+        routing: RoutingTable,
+        provinces: Provinces,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._reads = reads
+        self._calendar = calendar
+        self._provinces = provinces
+        self._clock = clock
+        self._units = {code: unit.name for code, unit in routing.units.items()}
+        self._fields = {code: f.name for code, f in routing.fields.items()}
+
+    async def build(self, period: Period) -> model.Report:
+        now = self._clock()
+        as_of = min(period.end, now)
+        start, end = period.start, period.end
+        names = {
+            Dimension.KIND: (KIND_NAMES, _same),
+            Dimension.FIELD: (self._fields, _same),
+            Dimension.UNIT: (self._units, _same),
+            Dimension.CHANNEL: (CHANNEL_NAMES, _same),
+            Dimension.SENDER_TYPE: (SENDER_NAMES, _same),
+            Dimension.PROVINCE: (self._provinces.names, self._provinces.current),
+        }
+        received = {}
+        for dimension, (labels, to_code) in names.items():
+            groups = await self._reads.received(dimension, start, end)
+            received[dimension] = model.count_rows(groups, labels, to_code)
+        by_unit, total = model.timeliness(await self._reads.answered(start, end), self._calendar, self._units)
+        return model.Report(
+            period=period,
+            as_of=as_of,
+            generated_at=now,
+            received_total=sum(row.count for row in received[Dimension.KIND]),
+            received=received,
+            answered=by_unit,
+            answered_total=total,
+            backlog=model.backlog(await self._reads.open_at(as_of), self._calendar, as_of),
+            movements=await self._reads.movements(start, end),
+            satisfaction_by_unit=model.satisfaction(await self._reads.ratings(True, start, end), self._units),
+            satisfaction_by_field=model.satisfaction(await self._reads.ratings(False, start, end), self._fields),
+        )
+
+
+def _same(code: str | None) -> str | None:
+    return code
