@@ -37,6 +37,8 @@ from gateway.ops.session_api import session_router
 from gateway.ops.units_api import units_ops_router
 from gateway.outbound.reply_intake import ReplyIntake
 from gateway.public.wiring import public_answers_router
+from gateway.reports.api import reports_router
+from gateway.reports.wiring import reports_of
 from gateway.settings import Settings
 from gateway.units.cases_api import cases_router
 from gateway.units.problems import Problem, problem_handler
@@ -133,6 +135,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(session_router(auth))
     app.include_router(ops_router(auth, dead_letters))
     app.include_router(public_answers_router(rt))  # no login: published answers only
+    app.include_router(reports_router(auth, reports_of(rt)))
     case_ops = build_case_ops(rt)
     app.state.case_ops = case_ops  # the console renders from the same services
     app.include_router(cases_ops_router(auth, case_ops.search, case_ops.pages))
@@ -140,7 +143,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     console = Console(
         ConsoleParts(
             engine=rt.engine,
-            uow=rt.uow,
+            case_ops=case_ops,
             config=rt.config,
             auth=auth,
             dead_letters=dead_letters,

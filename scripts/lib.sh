@@ -14,6 +14,8 @@ install_system_tools() {
   command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
   command -v pdfsig >/dev/null 2>&1 || missing+=(poppler-utils)
   command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
+  # the console's browser tests drive Debian's Chromium through Playwright (never a downloaded browser)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     as_root apt-get update -qq

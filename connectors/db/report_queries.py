@@ -15,11 +15,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select, cast
+from sqlalchemy.sql.elements import Label
 
 from connectors.db.column_types import UtcDateTime
 from connectors.db.engine import make_sessions, read_only
@@ -56,18 +57,19 @@ class SqlReportQueries:
         extracted: ColumnElement[str] = func.json_extract(CaseRow.petition_json, "$." + ".".join(path))
         return extracted
 
-    def _key(self, dimension: Dimension) -> ColumnElement[Any]:
-        return {
+    def _key(self, dimension: Dimension) -> SQLColumnExpression[Any]:
+        keys: dict[Dimension, SQLColumnExpression[Any]] = {
             Dimension.KIND: CaseRow.kind,
             Dimension.FIELD: CaseRow.field_code,
             Dimension.UNIT: CaseRow.unit_code,
             Dimension.SENDER_TYPE: CaseRow.sender_type,
             Dimension.CHANNEL: self._json_text("channel"),
             Dimension.PROVINCE: self._json_text("sender", "address", "province_code"),
-        }[dimension]
+        }
+        return keys[dimension]
 
     async def received(self, dimension: Dimension, start: datetime, end: datetime) -> list[GroupCount]:
-        key = self._key(dimension).label("key")
+        key: Label[Any] = self._key(dimension).label("key")
         statement = (
             select(key, func.count().label("n"))
             .where(CaseRow.received_at >= _at(start), CaseRow.received_at < _at(end))
@@ -90,8 +92,13 @@ class SqlReportQueries:
         )
         statement = (
             select(
-                CaseRow.petition_id, CaseRow.unit_code, CaseRow.field_code, CaseRow.received_at,
-                CaseRow.due_at, first_answer.c.answered_at, accepted.c.accepted_at,
+                CaseRow.petition_id,
+                CaseRow.unit_code,
+                CaseRow.field_code,
+                CaseRow.received_at,
+                CaseRow.due_at,
+                first_answer.c.answered_at,
+                accepted.c.accepted_at,
             )
             .join(first_answer, first_answer.c.petition_id == CaseRow.petition_id)
             .outerjoin(accepted, accepted.c.petition_id == CaseRow.petition_id)
@@ -126,7 +133,10 @@ class SqlReportQueries:
             .scalar_subquery()
         )
         statement = select(
-            CaseRow.petition_id, CaseRow.unit_code, CaseRow.received_at, CaseRow.due_at,
+            CaseRow.petition_id,
+            CaseRow.unit_code,
+            CaseRow.received_at,
+            CaseRow.due_at,
             accepted.label("accepted_at"),
         ).where(CaseRow.received_at < _at(moment), ~closed)
         return [
@@ -164,7 +174,10 @@ class SqlReportQueries:
             .join(CaseRow, CaseRow.petition_id == FeedbackRow.petition_id)
             .outerjoin(
                 AnswerRow,
-                and_(AnswerRow.petition_id == FeedbackRow.petition_id, AnswerRow.answer_id == FeedbackRow.answer_id),
+                and_(
+                    AnswerRow.petition_id == FeedbackRow.petition_id,
+                    AnswerRow.answer_id == FeedbackRow.answer_id,
+                ),
             )
             .where(FeedbackRow.at >= _at(start), FeedbackRow.at < _at(end))
             .group_by(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import audit, demo, dlq, outbound, pki, reconcile, serve, sim, units, users
+from gateway.cli import audit, demo, dlq, outbound, pki, reconcile, report, serve, sim, units, users
 
 app = typer.Typer(
     name="pakn-gateway",
@@ -20,6 +20,7 @@ app.command("reconcile", help="Reconcile now: take in the petitions the portal l
 app.command("demo", help="The main job on embedded defaults, both ways: portal → units → signed answers.")(
     demo.demo
 )
+app.command("report", help="Statistics of a period as XLSX or CSV (Vietnamese headers).")(report.report)
 app.add_typer(pki.app, name="pki")
 app.add_typer(units.app, name="unit")
 app.add_typer(sim.app, name="national-sim")

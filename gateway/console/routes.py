@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import signing
 from connectors.amqp.queue_stats import QueueStats
-from connectors.db.case_search_store import SqlCaseReads
 from connectors.db.engine import make_sessions, read_only
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from gateway.console.cases_page import cases_router
@@ -32,10 +31,8 @@ from gateway.console.samples import Sampler, SampleRing
 from gateway.console.units_page import units_router
 from gateway.inbound.intake import utc_now
 from gateway.ops.auth import OpsAuth
-from gateway.ops.case_page import CasePages
-from gateway.ops.case_search import CaseSearch
+from gateway.ops.case_ops import CaseOps
 from gateway.ops.dead_letters import DeadLetters
-from gateway.ops.units_admin import UnitsAdmin
 from gateway.outbound.national_sender import NationalSender
 from gateway.routing_config import GatewayConfig
 
@@ -48,7 +45,7 @@ class ConsoleParts:
     """What the console reads from the running gateway (built by ``gateway.app``)."""
 
     engine: AsyncEngine
-    uow: SqlUnitOfWorkFactory  # for the services that write (actions, tokens): one transaction each
+    case_ops: CaseOps  # case search, case pages, units and tokens: the same objects as the REST API
     config: GatewayConfig
     auth: OpsAuth
     dead_letters: DeadLetters
@@ -78,10 +75,9 @@ class Console:
             broker_connected=parts.broker_connected,
             clock=utc_now,
         )
-        case_reads = SqlCaseReads(parts.engine)
-        self.search = CaseSearch(case_reads, routing, utc_now)
-        self.case_pages = CasePages(case_reads, utc_now)
-        self.units = UnitsAdmin(parts.uow, routing, utc_now)
+        self.search = parts.case_ops.search
+        self.case_pages = parts.case_ops.pages
+        self.units = parts.case_ops.units
         self.pages = Pages(
             globals_={
                 "ministry_name": parts.config.ministry.name,

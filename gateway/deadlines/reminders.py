@@ -59,20 +59,29 @@ class DeadlineWatch:
         self.on_commit = on_commit
         self._batch = batch
 
+    @property
+    def thresholds(self) -> tuple[Threshold, ...]:
+        return self._thresholds
+
     async def run_once(self) -> WatchReport:
-        """One round: date up to a batch of undated cases, then every threshold reached now."""
+        """One round: date the undated cases, then send every reminder whose threshold is reached
+        now, in batches (each reminder its own transaction)."""
         dated = await self.backfill()
         reminded = skipped = 0
         now = self._clock()
         for threshold in self._thresholds:
             due_from, due_until = self._policy.window(threshold, now)
-            async with self._uow() as uow:
-                found = await uow.deadlines.reached(threshold.code, due_from, due_until, self._batch)
-            for due in found:
-                if await self._remind(due, threshold, now):
-                    reminded += 1
-                else:
-                    skipped += 1
+            while True:
+                async with self._uow() as uow:
+                    found = await uow.deadlines.reached(threshold.code, due_from, due_until, self._batch)
+                sent = 0
+                for due in found:
+                    sent += await self._remind(due, threshold, now)
+                reminded, skipped = reminded + sent, skipped + len(found) - sent
+                # a short batch was the last; a batch with nothing sent (all taken by another
+                # instance meanwhile) ends the round too: the next round looks again
+                if len(found) < self._batch or not sent:
+                    break
         if reminded:
             self.on_commit()
         return WatchReport(dated, reminded, skipped)

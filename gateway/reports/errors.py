@@ -3,7 +3,7 @@
 ReportError (code, message_vi, message_en)
 ├── InvalidPeriod      a period that cannot be read, or ends before it starts   → 400 InvalidQuery
 └── ReportUnavailable  the report cannot be computed (no working-day calendar,
-                       a date outside the calendar's years)                       → 503 / exit 1
+                       a date outside the calendar's years)                       → 422 / exit 1
 
 `code` is stable and is the problem code of the HTTP answer (gateway.units.problems).
 """

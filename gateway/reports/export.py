@@ -31,10 +31,24 @@ DIMENSION_TITLES = {
     Dimension.PROVINCE: ("Theo tỉnh, thành phố", "Tỉnh, thành phố (từ 01/7/2025)"),
 }
 TIMELINESS_HEADERS = (
-    "Mã đơn vị", "Đơn vị", "Đã trả lời", "Đúng hạn", "Trễ hạn", "Không có hạn", "Tỷ lệ đúng hạn",
-    "Thời gian xử lý trung bình (ngày làm việc)", "Trung vị (ngày làm việc)", "P90 (ngày làm việc)",
+    "Mã đơn vị",
+    "Đơn vị",
+    "Đã trả lời",
+    "Đúng hạn",
+    "Trễ hạn",
+    "Không có hạn",
+    "Tỷ lệ đúng hạn",
+    "Thời gian xử lý trung bình (ngày làm việc)",
+    "Trung vị (ngày làm việc)",
+    "P90 (ngày làm việc)",
 )
-SATISFACTION_HEADERS = ("Mã", "{name}", "Số lượt đánh giá", "Điểm trung bình (1–5)", "Tỷ lệ hài lòng (4–5 điểm)")
+SATISFACTION_HEADERS = (
+    "Mã",
+    "{name}",
+    "Số lượt đánh giá",
+    "Điểm trung bình (1–5)",
+    "Tỷ lệ hài lòng (4–5 điểm)",
+)
 SHARE_COLUMNS = {"Tỷ lệ đúng hạn", "Tỷ lệ hài lòng (4–5 điểm)"}
 
 
@@ -52,8 +66,16 @@ def _when(moment: datetime) -> str:
 
 def _timeliness(row: TimelinessRow) -> tuple[Cell, ...]:
     return (
-        row.code, row.name, row.answered, row.on_time, row.late, row.no_deadline, row.on_time_share,
-        row.mean_days, row.median_days, row.p90_days,
+        row.code,
+        row.name,
+        row.answered,
+        row.on_time,
+        row.late,
+        row.no_deadline,
+        row.on_time_share,
+        row.mean_days,
+        row.median_days,
+        row.p90_days,
     )
 
 
@@ -88,13 +110,14 @@ def tables(report: Report) -> list[Table]:
     answered = (*map(_timeliness, report.answered), _timeliness(total))
     out.append(Table("answered_by_unit", "Đúng hạn, trễ hạn", TIMELINESS_HEADERS, answered))
     backlog = tuple((r.label, r.count, r.overdue) for r in report.backlog)
-    out.append(Table("backlog", "Tồn đọng theo thời gian", ("Thời gian tồn đọng", "Số hồ sơ", "Quá hạn"), backlog))
-    for key, title, name, rows in (
+    backlog_headers = ("Thời gian tồn đọng", "Số hồ sơ", "Quá hạn")
+    out.append(Table("backlog", "Tồn đọng theo thời gian", backlog_headers, backlog))
+    for key, title, name, ratings in (
         ("satisfaction_by_unit", "Hài lòng theo đơn vị", "Đơn vị", report.satisfaction_by_unit),
         ("satisfaction_by_field", "Hài lòng theo lĩnh vực", "Lĩnh vực", report.satisfaction_by_field),
     ):
         headers = tuple(h.format(name=name) for h in SATISFACTION_HEADERS)
-        cells = tuple((r.code, r.name, r.feedback, r.mean_rating, r.satisfied_share) for r in rows)
+        cells = tuple((r.code, r.name, r.feedback, r.mean_rating, r.satisfied_share) for r in ratings)
         out.append(Table(key, title, headers, cells))
     return out
 
@@ -162,6 +185,11 @@ def to_json(report: Report) -> dict[str, Any]:
     for table in tables(report):
         rows: Sequence[tuple[Cell, ...]] = table.rows
         doc["tables"].append(
-            {"key": table.key, "title": table.title, "headers": list(table.headers), "rows": [list(r) for r in rows]}
+            {
+                "key": table.key,
+                "title": table.title,
+                "headers": list(table.headers),
+                "rows": [list(r) for r in rows],
+            }
         )
     return doc

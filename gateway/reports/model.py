@@ -105,7 +105,9 @@ class Report:
 
 
 def count_rows(
-    groups: Iterable[GroupCount], names: Mapping[str, str], to_code: Callable[[str | None], str | None] = lambda c: c
+    groups: Iterable[GroupCount],
+    names: Mapping[str, str],
+    to_code: Callable[[str | None], str | None] = lambda c: c,
 ) -> tuple[CountRow, ...]:
     """One row per known code (in `names`' order, zeros kept), then the unknown ones together."""
     counts: dict[str | None, int] = defaultdict(int)
@@ -166,7 +168,9 @@ def backlog(cases: Sequence[OpenCase], calendar: WorkingCalendar, as_of: datetim
         index = next(i for i, (low, high) in enumerate(AGE_BUCKETS) if high is None or age <= high)
         counts[index][0] += 1
         counts[index][1] += case.due_at is not None and case.due_at < as_of
-    return tuple(BacklogRow(low, high, n, late) for (low, high), (n, late) in zip(AGE_BUCKETS, counts, strict=True))
+    return tuple(
+        BacklogRow(low, high, n, late) for (low, high), (n, late) in zip(AGE_BUCKETS, counts, strict=True)
+    )
 
 
 def satisfaction(groups: Iterable[RatingGroup], names: Mapping[str, str]) -> tuple[SatisfactionRow, ...]:

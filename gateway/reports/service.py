@@ -95,7 +95,9 @@ class Reports:
             backlog=model.backlog(await self._reads.open_at(as_of), self._calendar, as_of),
             movements=await self._reads.movements(start, end),
             satisfaction_by_unit=model.satisfaction(await self._reads.ratings(True, start, end), self._units),
-            satisfaction_by_field=model.satisfaction(await self._reads.ratings(False, start, end), self._fields),
+            satisfaction_by_field=model.satisfaction(
+                await self._reads.ratings(False, start, end), self._fields
+            ),
         )
 
 

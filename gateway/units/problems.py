@@ -70,6 +70,12 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Không có câu trả lời công khai này",
         "No such published answer",
     ),
+    # reports (gateway.reports): the working-day calendar does not cover the period
+    "Report.Unavailable": (
+        422,
+        "Không lập được báo cáo (lịch ngày làm việc không bao gồm kỳ này)",
+        "The report cannot be computed (the working-day calendar does not cover the period)",
+    ),
     # readiness (gateway.observability.routes): `failing` names the parts, `checks` says why
     "NotReady": (
         503,

@@ -58,12 +58,19 @@ async def console_gw(tmp_path: Path) -> AsyncIterator[LiveGateway]:
         yield live
 
 
+def require_chromium() -> None:
+    """A missing browser fails the test (CI installs it): a console nobody looked at is not a result."""
+    if shutil.which(CHROMIUM) is None:
+        raise AssertionError(f"{CHROMIUM} is missing (Debian package chromium); CI installs it")
+
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
-        raise AssertionError(f"{CHROMIUM} is missing (Debian package chromium); CI installs it")
+    require_chromium()
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS)
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS
+        )
         try:
             yield launched
         finally:
@@ -88,7 +95,7 @@ async def page(context: BrowserContext) -> Page:
 
 
 @pytest.fixture
-def shoot(request: pytest.FixtureRequest) -> "Shooter":
+def shoot(request: pytest.FixtureRequest) -> Shooter:
     return Shooter(request.node.name)
 
 

@@ -44,7 +44,9 @@ async def test_an_admin_creates_and_revokes_a_unit_token(
         await row.get_by_role("button", name="Thu hồi").click()
         await page.wait_for_url(re.compile(r"revoked="))
         await expect(page.locator(".flash-ok")).to_have_text("Đã thu hồi mã.")
-        await expect(page.locator("[data-testid=tokens] tbody tr", has_text="Hệ thống một cửa của Cục")).not_to_contain_text("Đang dùng")
+        await expect(
+            page.locator("[data-testid=tokens] tbody tr", has_text="Hệ thống một cửa của Cục")
+        ).not_to_contain_text("Đang dùng")
         await shoot(page, "token-revoked")
         assert (await http.get(f"/api/units/{unit}/cases", headers=mine)).status_code == 401
     # the page never shows the secret again

@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.unit_side import petition_at_its_unit, problem
 from tests.support.amqp import own_vhost
-from tests.support.gateway import LiveGateway, live_gateway
+from tests.support.gateway import LiveGateway, eventually, live_gateway
 from tests.support.operators import PASSWORD, add_operator, alogin
 
 pytestmark = pytest.mark.e2e
@@ -25,9 +25,12 @@ ROLES = ("viewer", "operator", "admin")
 async def cgw(any_db_url: str, tmp_path: Path) -> AsyncIterator[LiveGateway]:
     for role in ROLES:
         await add_operator(any_db_url, role, PASSWORD, role)
-    async with own_vhost() as url, live_gateway(
-        tmp_path, any_db_url, amqp_url=url, console_sample_seconds=1.0, metrics_sample_seconds=1.0
-    ) as live:
+    async with (
+        own_vhost() as url,
+        live_gateway(
+            tmp_path, any_db_url, amqp_url=url, console_sample_seconds=1.0, metrics_sample_seconds=1.0
+        ) as live,
+    ):
         yield live
 
 
@@ -60,7 +63,11 @@ async def test_anonymous_visitors_are_sent_to_the_login_and_assets_are_served(cg
         assert (await http.get("/console/fonts/../../etc/passwd")).status_code == 404
         assert (await http.get("/console/fonts/Other.ttf")).status_code == 404
         problem(await http.get("/api/ops/overview"), 401, "Unauthenticated")
-        problem(await http.post("/console/dead-letters/replay", data={"ids": "national:1"}), 401, "Unauthenticated")
+        problem(
+            await http.post("/console/dead-letters/replay", data={"ids": "national:1"}),
+            401,
+            "Unauthenticated",
+        )
 
 
 async def test_the_login_form_opens_a_session_and_logout_ends_it(cgw: LiveGateway) -> None:
@@ -117,9 +124,9 @@ async def test_every_page_renders_for_every_role_in_both_languages(cgw: LiveGate
                 if path != "/console/overview/live":  # a fragment: no layout around it
                     assert f'<html lang="{lang}">' in got.text and word in got.text, (path, lang)
         case_page = await http.get(f"/console/cases/{petition_id}", params={"lang": "vi"})
-        assert (("XML gốc" in case_page.text) == (role != "viewer")), role
+        assert ("XML gốc" in case_page.text) == (role != "viewer"), role
         units = await http.get("/console/units", params={"lang": "vi"})
-        assert (('action="/console/units/tokens"' in units.text) == (role == "admin")), role
+        assert ('action="/console/units/tokens"' in units.text) == (role == "admin"), role
         missing = await http.get("/console/cases/NO-SUCH-CASE")
         assert missing.status_code == 404 and "NO-SUCH-CASE" in missing.text
 
@@ -141,41 +148,59 @@ async def test_changes_need_the_csrf_token_and_the_role(cgw: LiveGateway) -> Non
         for http in (viewer_http, operator_http, admin_http):
             http.headers.pop("X-CSRF-Token")  # forms carry the token as a field, as a browser does
 
-        problem(await operator_http.post("/console/dead-letters/replay", data={"ids": "national:999"}), 403, "CsrfRejected")
-        as_viewer = await viewer_http.post("/console/dead-letters/replay", data={"ids": "national:999", "csrf_token": viewer})
+        problem(
+            await operator_http.post("/console/dead-letters/replay", data={"ids": "national:999"}),
+            403,
+            "CsrfRejected",
+        )
+        as_viewer = await viewer_http.post(
+            "/console/dead-letters/replay", data={"ids": "national:999", "csrf_token": viewer}
+        )
         assert as_viewer.status_code == 403 and "Vai trò của bạn chỉ được xem" in as_viewer.text
-        confirm = await viewer_http.get("/console/dead-letters/confirm", params={"action": "replay", "ids": "national:1"})
+        confirm = await viewer_http.get(
+            "/console/dead-letters/confirm", params={"action": "replay", "ids": "national:1"}
+        )
         assert confirm.status_code == 403
 
-        done = await operator_http.post("/console/dead-letters/replay", data={"ids": "national:999", "csrf_token": operator})
+        done = await operator_http.post(
+            "/console/dead-letters/replay", data={"ids": "national:999", "csrf_token": operator}
+        )
         assert done.status_code == 303 and "missing=national%3A999" in done.headers["location"]
-        bad = await operator_http.post("/console/dead-letters/replay", data={"ids": "nonsense", "csrf_token": operator})
+        bad = await operator_http.post(
+            "/console/dead-letters/replay", data={"ids": "nonsense", "csrf_token": operator}
+        )
         assert bad.status_code == 409 and "DeadLetter.BadId" in bad.text
 
         unit = cgw.units["CVL"]
-        by_operator = await operator_http.post("/console/units/tokens", data={"unit": unit, "csrf_token": operator})
+        by_operator = await operator_http.post(
+            "/console/units/tokens", data={"unit": unit, "csrf_token": operator}
+        )
         assert by_operator.status_code == 403
         by_admin = await admin_http.post(
             "/console/units/tokens", data={"unit": unit, "label": "Cổng một cửa", "csrf_token": admin}
         )
         assert by_admin.status_code == 200 and 'data-testid="issued-token"' in by_admin.text
         listed = (await admin_http.get("/api/ops/actions", headers={"X-CSRF-Token": admin})).json()["items"]
-        assert [(a["username"], a["action"], a["target"]) for a in listed if a["action"] == "token.create"] == [
-            ("admin", "token.create", f"unit:{unit}")
-        ]
+        assert [
+            (a["username"], a["action"], a["target"]) for a in listed if a["action"] == "token.create"
+        ] == [("admin", "token.create", f"unit:{unit}")]
 
 
 async def test_the_overview_as_json_follows_a_pushed_petition(cgw: LiveGateway) -> None:
-    petition_id, unit = await petition_at_its_unit(cgw, seed=541)
     async with client(cgw) as http:
         await alogin(http, "viewer")
+
+        async def sampled() -> bool | None:
+            return True if (await http.get("/api/ops/overview/samples")).json()["samples"] else None
+
+        # traffic is counted from the first sample on (its baseline): push after it
+        await eventually(sampled, 30, "the console's sampler took no sample")
+        _, unit = await petition_at_its_unit(cgw, seed=541)
 
         async def queue_holds_it() -> dict[str, object] | None:
             got = (await http.get("/api/ops/overview")).json()
             row = next(q for q in got["queues"] if q["unit_code"] == unit)
             return got if row["messages"] == 1 else None
-
-        from tests.support.gateway import eventually
 
         overview = await eventually(queue_holds_it, 30, "the overview never showed the case in its queue")
         assert overview["cases_by_status"].get("04", 0) >= 1

@@ -68,7 +68,11 @@ async def test_one_reminder_per_threshold_and_the_portals_due_at_wins(fast_deadl
     stored = {pid: (due, source) for pid, due, source in rows}
     assert stored[near["PetitionId"]] == (due_at, "portal")
     far_due, far_source = stored[far["PetitionId"]]
-    assert far_source == "calendar" and far_due is not None and far_due - datetime.now(VIETNAM) > timedelta(days=9)
+    assert (
+        far_source == "calendar"
+        and far_due is not None
+        and far_due - datetime.now(VIETNAM) > timedelta(days=9)
+    )
 
     # both cases, then "before:2" for the near one at once, then "overdue" once its DueAt has passed
     messages = await take(gw.settings.amqp_url, queue, 4, within=30)

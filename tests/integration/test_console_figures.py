@@ -25,8 +25,13 @@ T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
 def entry(direction: str, operation: str, n: int) -> LogEntry:
     return LogEntry(
-        direction=direction, peer="000.00.00.G22", operation=operation, raw=f"<m n='{n}'/>".encode(),
-        signature_verdict="valid", at=T0 + timedelta(seconds=n), message_id=f"m-{n}",
+        direction=direction,
+        peer="000.00.00.G22",
+        operation=operation,
+        raw=f"<m n='{n}'/>".encode(),
+        signature_verdict="valid",
+        at=T0 + timedelta(seconds=n),
+        message_id=f"m-{n}",
     )
 
 
@@ -40,7 +45,12 @@ async def test_traffic_is_counted_from_the_previous_sample_on(db_uow: SqlUnitOfW
 
     async with db_uow() as uow:
         for n, (direction, operation) in enumerate(
-            [("in", "SubmitPetition"), ("out", "SubmitPetition"), ("out", "ReceiveStatus"), ("in", "SubmitPetition")],
+            [
+                ("in", "SubmitPetition"),
+                ("out", "SubmitPetition"),
+                ("out", "ReceiveStatus"),
+                ("in", "SubmitPetition"),
+            ],
             start=2,
         ):
             await uow.message_log.append(entry(direction, operation, n))
@@ -48,7 +58,11 @@ async def test_traffic_is_counted_from_the_previous_sample_on(db_uow: SqlUnitOfW
     async with db_uow() as uow:
         moved = await log_traffic_since(uow, baseline.last_id)
         again = await log_traffic_since(uow, moved.last_id)
-    assert moved.counts == {("in", "SubmitPetition"): 2, ("out", "SubmitPetition"): 1, ("out", "ReceiveStatus"): 1}
+    assert moved.counts == {
+        ("in", "SubmitPetition"): 2,
+        ("out", "SubmitPetition"): 1,
+        ("out", "ReceiveStatus"): 1,
+    }
     assert moved.last_id == baseline.last_id + 4
     assert again.counts == {} and again.last_id == moved.last_id
 

@@ -147,8 +147,15 @@ async def live_gateway(
                 config_dir=config_dir,
                 pki_dir=pki.directory,
                 outbox_poll_seconds=0.2,
-                # no nightly ListPetitions in the middle of a test that counts the portal's calls
-                **{"national_url": portal.soap_url, "reconcile_at": "off", **overrides},
+                # no nightly ListPetitions in the middle of a test that counts the portal's calls, no
+                # deadline reminders in a unit queue a test counts (generated DueAts may be past):
+                # tests of those turn them on
+                **{
+                    "national_url": portal.soap_url,
+                    "reconcile_at": "off",
+                    "deadline_check_seconds": 0,
+                    **overrides,
+                },
             )
             async with _serve_gateway(settings, database_url) as (base_url, engine):
                 yield LiveGateway(base_url, settings, pki, units, engine, portal)

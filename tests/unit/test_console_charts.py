@@ -61,5 +61,7 @@ def test_text_is_escaped_and_an_empty_chart_says_so() -> None:
 
 
 def test_a_single_sample_shows_as_a_dot() -> None:
-    svg = parse(line_chart([Series("x", [(T0.timestamp(), 5.0)])], start=T0.timestamp() - 60, end=T0.timestamp()))
+    svg = parse(
+        line_chart([Series("x", [(T0.timestamp(), 5.0)])], start=T0.timestamp() - 60, end=T0.timestamp())
+    )
     assert len(svg.findall(f"{SVG}circle")) == 1

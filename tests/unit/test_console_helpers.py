@@ -66,7 +66,9 @@ def test_vietnamese_numbers_and_times() -> None:
 def test_urls_keep_the_filters() -> None:
     switched = switch_lang_url(request({}, "q=ng%C6%B0%E1%BB%9Di&lang=vi&status=04"), "en")
     assert switched == "/console/cases?q=ng%C6%B0%E1%BB%9Di&status=04&lang=en"
-    assert query_url("/console/cases", {"q": "", "status": "04", "cursor": None}) == "/console/cases?status=04"
+    assert (
+        query_url("/console/cases", {"q": "", "status": "04", "cursor": None}) == "/console/cases?status=04"
+    )
 
 
 def test_a_phone_typed_in_the_search_box() -> None:
@@ -77,8 +79,14 @@ def test_a_phone_typed_in_the_search_box() -> None:
 
 def test_a_viewer_sees_dead_letters_masked() -> None:
     letter = DeadLetter(
-        id="amqp:1", source="amqp", stage="replies", reason="invalid", attempts=1,
-        last_error="bad phone 0912345678", dead_at=None, where="pakn.replies unit.X.reply.note",
+        id="amqp:1",
+        source="amqp",
+        stage="replies",
+        reason="invalid",
+        attempts=1,
+        last_error="bad phone 0912345678",
+        dead_at=None,
+        where="pakn.replies unit.X.reply.note",
         headers={"x-pakn-last-error": "email an.nguyen@example.vn"},
         body='{"content": "Gọi tôi: 0912 345 678, CCCD 001203004567"}',
     )

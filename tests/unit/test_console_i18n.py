@@ -69,8 +69,11 @@ def test_every_key_built_from_a_code_exists() -> None:
         + [f"role.{r.value}" for r in Role]
         + [f"overview.breaker.{b.value}" for b in BreakerState]
         + [f"overview.national_state.{s}" for s in ("pending", "delivered", "dead")]
-        + [f"dl.{what}.{action}" for what in ("confirm_title", "confirm_text", "confirm_go", "done")
-           for action in ("replay", "discard")]
+        + [
+            f"dl.{what}.{action}"
+            for what in ("confirm_title", "confirm_text", "confirm_go", "done")
+            for action in ("replay", "discard")
+        ]
         + ["case.direction.in", "case.direction.out"]
     )
     assert [k for k in built if k not in CATALOGUE] == []

@@ -23,7 +23,10 @@ def test_the_ring_keeps_only_its_window() -> None:
         ring.add(at(n * 10))
     assert len(ring) == 7  # one minute at one per 10 s, both ends included
     assert ring.latest() == at(190)
-    assert [s.at for s in ring.since(T0 + timedelta(seconds=175))] == [T0 + timedelta(seconds=180), T0 + timedelta(seconds=190)]
+    assert [s.at for s in ring.since(T0 + timedelta(seconds=175))] == [
+        T0 + timedelta(seconds=180),
+        T0 + timedelta(seconds=190),
+    ]
 
 
 def test_queue_rates_in_from_published_out_from_the_queue_s_growth() -> None:

@@ -46,7 +46,11 @@ def test_computed_due_date_counts_the_kinds_limit_across_tet() -> None:
     # KIEN_NGHI: 10 working days from Thu 12/2/2026 10:00: Fri 13/2, (Tết 14-22/2), Mon 23 - Fri 27/2,
     # Mon 2 - Thu 5/3 → the 10th is Thu 5/3/2026
     deadline = POLICY.due_for(petition(kind=Kind.KIEN_NGHI), THU)
-    assert (deadline.due_at, deadline.source, deadline.working_days) == (end(2026, 3, 5), DueSource.CALENDAR, 10)
+    assert (deadline.due_at, deadline.source, deadline.working_days) == (
+        end(2026, 3, 5),
+        DueSource.CALENDAR,
+        10,
+    )
 
 
 def test_the_portals_due_at_wins() -> None:
@@ -119,7 +123,9 @@ def test_bad_config_stops_the_start(tmp_path: Path, file: str, old: str, new: st
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(StartupError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+    with pytest.raises(
+        StartupError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")
+    ):
         load_policy(directory)
 
 

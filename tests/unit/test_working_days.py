@@ -134,7 +134,9 @@ def test_refusals() -> None:
     with pytest.raises(CalendarError):
         CAL.working_day_after(date(2026, 1, 5), 0)
     with pytest.raises(CalendarError):
-        WorkingCalendar({date(2026, 1, 3): "x"}, frozenset({date(2026, 1, 3)}), date(2026, 1, 1), date(2026, 12, 31))
+        WorkingCalendar(
+            {date(2026, 1, 3): "x"}, frozenset({date(2026, 1, 3)}), date(2026, 1, 1), date(2026, 12, 31)
+        )
 
 
 def test_counting_agrees_with_a_day_by_day_walk() -> None:

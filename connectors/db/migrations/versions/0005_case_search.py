@@ -5,7 +5,7 @@
   created (no privilege, not installed) the migration goes on without them and says so: searches
   then scan the table, as they always do on SQLite.
 - `cases.sender_phone` (digits, national form), indexed; `cases.due_at` (the portal's DueAt),
-  indexed, and indexed again for open cases only (the `overdue` search: open and past due).
+  indexed, and after status (the `overdue` search: open statuses, each a due_at range).
 - (received_at, petition_id) indexes, alone and after unit_code or status: keyset paging.
 - `message_log.petition_id`: outside the hash chain (log_chain.ChainFields does not cover it), so
   the backfill below changes no entry hash and `audit verify` still passes.
@@ -69,11 +69,7 @@ def upgrade() -> None:
     _backfill_message_log()
     op.create_index("ix_cases_sender_phone", "cases", ["sender_phone"])
     op.create_index("ix_cases_due_at", "cases", ["due_at"])
-    # written out as tables.OPEN_CASE is (a migration keeps the predicate it was made with)
-    open_case = sa.text("status IN ('01', '03', '04', '05')")
-    op.create_index(
-        "ix_cases_open_due_at", "cases", ["due_at"], sqlite_where=open_case, postgresql_where=open_case
-    )
+    op.create_index("ix_cases_status_due_at", "cases", ["status", "due_at"])
     op.create_index("ix_cases_received_at_petition_id", "cases", ["received_at", "petition_id"])
     op.create_index(
         "ix_cases_unit_code_received_at_petition_id", "cases", ["unit_code", "received_at", "petition_id"]
@@ -174,7 +170,7 @@ def downgrade() -> None:
         "ix_cases_status_received_at_petition_id",
         "ix_cases_unit_code_received_at_petition_id",
         "ix_cases_received_at_petition_id",
-        "ix_cases_open_due_at",
+        "ix_cases_status_due_at",
         "ix_cases_due_at",
         "ix_cases_sender_phone",
     ):

@@ -1,0 +1,193 @@
+"""Driving the gateway and watching it: pre-signed pushes (closed loop or at a fixed rate), a
+consumer that counts arrivals on the unit queues, and a sampler of the gateway's CPU and RSS.
+
+Times are wall-clock (`time.time()`) on the one host, so a push's send time and its arrival on
+the unit queue compare without skew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+
+import cpu
+import harness
+import rawhttp
+from connectors.amqp.topology import unit_queue_name
+from envelopes import Envelope
+
+ACCEPTED = re.compile(rb"Accepted>true<")
+SOAP_TYPE = "text/xml; charset=utf-8"
+
+
+@dataclass
+class Push:
+    sent_at: float
+    receipt_seconds: float | None = None
+    outcome: str = "pending"
+
+
+@dataclass
+class Pushes:
+    """What was sent, per PetitionId, and how it was answered."""
+
+    by_id: dict[str, Push] = field(default_factory=dict)
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def accepted(self) -> int:
+        return self.outcomes["accepted"]
+
+
+async def _push_one(connection: rawhttp.Connection, path: str, env: Envelope, pushes: Pushes) -> None:
+    try:
+        answer = await connection.post(path, env.body, SOAP_TYPE, timeout=60)
+    except (OSError, TimeoutError, rawhttp.HttpError, asyncio.IncompleteReadError) as exc:
+        pushes.by_id[env.petition_id] = Push(time.time(), None, type(exc).__name__)
+        pushes.outcomes[type(exc).__name__] += 1
+        await connection.close()
+        return
+    ok = answer.status == 200 and ACCEPTED.search(answer.body) is not None
+    outcome = "accepted" if ok else f"http {answer.status}"
+    pushes.by_id[env.petition_id] = Push(answer.sent_at, answer.seconds, outcome)
+    pushes.outcomes[outcome] += 1
+
+
+async def closed_loop(
+    port: int, envelopes: list[Envelope], concurrency: int, seconds: float, pushes: Pushes
+) -> float:
+    """`concurrency` connections each sending the next envelope as soon as its last is answered,
+    until the envelopes or `seconds` run out; returns the seconds it ran."""
+    queue = iter(envelopes)
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        connection = rawhttp.Connection("127.0.0.1", port)
+        try:
+            for env in queue:
+                if time.perf_counter() > deadline:
+                    return
+                await _push_one(connection, "/soap/pakn", env, pushes)
+        finally:
+            await connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
+async def fixed_rate(
+    port: int, envelopes: list[Envelope], rate: float, seconds: float, pushes: Pushes, max_connections: int = 64
+) -> float:
+    """Petition i sent at t0 + i/rate (open loop: a slow answer does not slow the schedule), on a
+    pool of keep-alive connections; returns the seconds it ran."""
+    pool: asyncio.Queue[rawhttp.Connection] = asyncio.Queue()
+    for _ in range(max_connections):
+        pool.put_nowait(rawhttp.Connection("127.0.0.1", port))
+    tasks: list[asyncio.Task[None]] = []
+
+    async def send(env: Envelope) -> None:
+        connection = await pool.get()
+        try:
+            await _push_one(connection, "/soap/pakn", env, pushes)
+        finally:
+            pool.put_nowait(connection)
+
+    started = time.perf_counter()
+    for i, env in enumerate(envelopes):
+        due = started + i / rate
+        if due - started > seconds:
+            break
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        tasks.append(asyncio.create_task(send(env)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    while not pool.empty():
+        await pool.get_nowait().close()
+    return elapsed
+
+
+class Arrivals:
+    """Consumes every unit queue (prefetch 500, acks each), noting when each case arrived."""
+
+    def __init__(self, amqp_url: str, units: list[str]) -> None:
+        self._url, self._units = amqp_url, units
+        self.at: dict[str, float] = {}
+        self.types: Counter[str] = Counter()
+        self._connection: Any = None
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect(self._url, timeout=10)
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=500)
+        for code in self._units:
+            queue = await channel.declare_queue(unit_queue_name(code), passive=True)
+            await queue.consume(self._on_message)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        now = time.time()
+        self.types[str(message.type)] += 1
+        if message.type == "pakn.case.new" and message.correlation_id:
+            self.at.setdefault(str(message.correlation_id), now)
+        await message.ack()
+
+    async def wait_for(self, ids: set[str], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not ids <= self.at.keys():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.1)
+        return True
+
+    async def stop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._connection.close(), 10)
+
+
+class ProcWatch:
+    """Every `interval` seconds: the gateway's RSS (max kept); CPU of gateway, broker, PostgreSQL."""
+
+    def __init__(self, gateway_pid: int, database: str | None, interval: float = 0.5) -> None:
+        self.pid = gateway_pid
+        self.groups = [cpu.Group("gateway", gateway_pid), cpu.broker_group(), cpu.self_group()]
+        if database:
+            self.groups.append(cpu.postgres_group(database))
+        self.interval = interval
+        self.rss_max = 0
+        self.rss_samples: list[tuple[float, int]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def rss(self) -> int:
+        sample = harness.proc_sample(self.pid)
+        return sample.rss_bytes if sample else 0
+
+    async def _run(self) -> None:
+        t0 = time.monotonic()
+        while True:
+            value = self.rss()
+            self.rss_max = max(self.rss_max, value)
+            self.rss_samples.append((round(time.monotonic() - t0, 2), value))
+            await asyncio.sleep(self.interval)
+
+    def __enter__(self) -> ProcWatch:
+        self.meter = cpu.CpuMeter(self.groups)
+        self.meter.__enter__()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.meter.__exit__(*exc)
+        if self._task is not None:
+            self._task.cancel()
+
+    def percent(self) -> dict[str, float]:
+        wall = max(self.meter.wall, 1e-9)
+        return {name: round(100 * seconds / wall, 1) for name, seconds in self.meter.cpu.items()}

@@ -1,0 +1,88 @@
+"""The inbound pipeline limit computed from the raw stage costs: pure arithmetic over limits.py's JSON.
+
+An inbound petition passes, in the gateway as built (gateway/inbound/, connectors/amqp/outbox_relay.py):
+one HTTP POST; parse + XSD of the request; one XML-DSig verify; one XML-DSig sign (the receipt);
+three single-row commits (message log in, the intake's transaction, message log out); its share of
+the relay's batched confirm commit; one pipelined publish with confirm. Each accepted petition also
+sends three statuses to the portal (01, 03, 04): per status one XML-DSig sign, one HTTP POST, one
+verify of the portal's signed receipt and three single-row commits (the outcome, and the message log
+of the request and of the receipt).
+
+The stage costs are CPU per message where the work happens (this process, the no-op server, the
+broker, PostgreSQL). limit = cores / Σ count × cost. The single-row commit stands for commits that
+write several rows, so the costs are low estimates and the limits generous. `one process` is the
+bound of the gateway's own interpreter: the same sum without the broker's and PostgreSQL's CPU,
+on one core (a single Python process does its Python work on one core at a time).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# (key, how many per petition, which stage of limits.py, which CPU groups count for the gateway)
+INTAKE: tuple[tuple[str, float], ...] = (
+    ("http", 1), ("xsd", 1), ("verify", 1), ("sign", 1), ("commit1", 3), ("commit100", 1), ("publish", 1),
+)
+STATUSES: tuple[tuple[str, float], ...] = (("sign", 3), ("http", 3), ("verify", 3), ("commit1", 9))
+
+STAGE_OF = {
+    "http": ("HTTP POST (uvicorn+uvloop+httptools, FastAPI)", "no-op route, body read"),
+    "xsd": ("lxml", "parse + XSD validate"),
+    "verify": ("XML-DSig (signxml)", "verify (trust store, chain check)"),
+    "sign": ("XML-DSig (signxml)", "sign, key object loaded once"),
+    "publish": ("aio-pika publish + confirm", "pipelined, window 100"),
+}
+OWN_GROUPS = ("bench", "server")  # CPU in a Python process (the gateway's part); the rest: broker, PG
+
+
+def _commit_stage(db: str, rows: int) -> tuple[str, str]:
+    name = "SQLite (WAL, synchronous=FULL)" if db == "sqlite" else "PostgreSQL (asyncpg, sync commit)"
+    return name, f"{rows} row(s) per commit"
+
+
+def _find(stages: list[dict[str, Any]], name: str, case: str) -> dict[str, Any]:
+    for stage in stages:
+        if stage["stage"] == name and stage["case"] == case:
+            return stage
+    raise KeyError(f"limits JSON has no stage {name!r} / {case!r}")
+
+
+def stage_costs(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, float]]:
+    """key → {"all": ms of CPU per message, "own": ms of it in a Python process}."""
+    wanted = dict(STAGE_OF) | {"commit1": _commit_stage(db, 1), "commit100": _commit_stage(db, 100)}
+    out = {}
+    for key, (name, case) in wanted.items():
+        stage = _find(stages, name, case)
+        count = max(int(stage["count"]), 1)
+        cpu = stage["cpu"]
+        out[key] = {
+            "all": 1000 * sum(cpu.values()) / count,
+            "own": 1000 * sum(v for k, v in cpu.items() if k in OWN_GROUPS) / count,
+        }
+    return out
+
+
+def limit(costs: dict[str, dict[str, float]], parts: tuple[tuple[str, float], ...], cores: int) -> dict[str, Any]:
+    total = sum(n * costs[key]["all"] for key, n in parts)
+    own = sum(n * costs[key]["own"] for key, n in parts)
+    return {
+        "cpu_ms_per_petition": round(total, 3),
+        "own_cpu_ms_per_petition": round(own, 3),
+        "limit_per_second": round(cores * 1000 / total, 1) if total else None,
+        "one_process_limit_per_second": round(1000 / own, 1) if own else None,
+        "terms": [
+            {"stage": key, "per_petition": n, "cpu_ms": round(costs[key]["all"], 4),
+             "share": round(n * costs[key]["all"] / total, 3) if total else None}
+            for key, n in parts
+        ],
+    }
+
+
+def pipeline_limits(stages: list[dict[str, Any]], db: str, cores: int) -> dict[str, Any]:
+    costs = stage_costs(stages, db)
+    return {
+        "db": db,
+        "cores": cores,
+        "intake_to_unit_queue": limit(costs, INTAKE, cores),
+        "with_statuses_to_portal": limit(costs, INTAKE + STATUSES, cores),
+    }

@@ -1,0 +1,140 @@
+"""One gateway under test with everything it talks to, all on 127.0.0.1, all removed afterwards.
+
+The parts are `harness`'s (a RabbitMQ virtual host, a database, a suffixed config, the gateway as a
+real `pakn-gateway serve` process); the national portal simulator runs as a process of its own
+(`sim_server.py`), so its signature work does not share the load generator's interpreter. Used by
+inbound.py, outbound.py and scale.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import harness
+import signing
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    gateway: harness.GatewayProcess
+    sim_url: str
+    sim_pid: int
+    amqp_url: str
+    db_url: str
+    units: list[str]
+    pki: signing.pki.DevPki
+
+    @property
+    def gateway_pid(self) -> int:
+        assert self.gateway.process is not None
+        return self.gateway.process.pid
+
+    def portal(self, *, down: bool) -> None:
+        """Switch the simulator's `down` failure mode (HTTP 503 to every SOAP call)."""
+        httpx.post(f"{self.sim_url}/sim/control", json={"down": down}, timeout=10).raise_for_status()
+
+    def arrivals(self, since: int) -> dict[str, Any]:
+        reply = httpx.get(f"{self.sim_url}/bench/arrivals", params={"since": since}, timeout=60)
+        reply.raise_for_status()
+        result: dict[str, Any] = reply.json()
+        return result
+
+    def ready(self) -> dict[str, Any]:
+        result: dict[str, Any] = httpx.get(f"{self.gateway.base_url}/health/ready", timeout=30).json()
+        return result
+
+
+@contextmanager
+def sim_process(pki_dir: Path, log_path: Path, *, down: bool) -> Iterator[tuple[str, int]]:
+    """The simulator as a child process; yields (base URL, pid)."""
+    port = harness.free_port()
+    command = [sys.executable, str(HERE / "sim_server.py"), "--pki", str(pki_dir), "--port", str(port)]
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [*command, *(["--down"] if down else [])], stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the simulator exited:\n{log_path.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{url}/sim/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the simulator did not start within 30 s")
+            time.sleep(0.2)
+        yield url, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@contextmanager
+def gateway_stack(
+    db: str,
+    *,
+    portal_down: bool = False,
+    env: dict[str, str] | None = None,
+    prepare: Callable[[str], None] | None = None,
+    keep: bool = False,
+) -> Iterator[Stack]:
+    """`prepare(db_url)` runs before the gateway starts (seeding a database, say)."""
+    workdir = Path(tempfile.mkdtemp(prefix="pakn-bench-"))
+    try:
+        with ExitStack() as stack:
+            amqp_url = stack.enter_context(harness.own_vhost())
+            db_url = stack.enter_context(harness.own_database(db, workdir))
+            if prepare is not None:
+                prepare(db_url)
+            units = harness.suffixed_config(workdir / "config", secrets.token_hex(3).upper())
+            pki = signing.init_dev_pki(workdir / "pki")
+            sim_url, sim_pid = stack.enter_context(
+                sim_process(pki.directory, workdir / "sim.log", down=portal_down)
+            )
+            (workdir / "gateway").mkdir()
+            gateway = harness.GatewayProcess(
+                {
+                    "PAKN_ENVIRONMENT": "test",
+                    "PAKN_DATABASE_URL": db_url,
+                    "PAKN_AMQP_URL": amqp_url,
+                    "PAKN_CONFIG_DIR": str(workdir / "config"),
+                    "PAKN_PKI_DIR": str(pki.directory),
+                    "PAKN_NATIONAL_URL": f"{sim_url}/soap/national",
+                    "PAKN_HTTP_PORT": str(harness.free_port()),
+                    "PAKN_RECONCILE_AT": "off",
+                    **(env or {}),
+                },
+                workdir / "gateway",
+            )
+            stack.callback(gateway.stop)
+            gateway.start()
+            gateway.wait_ready()
+            yield Stack(workdir, gateway, sim_url, sim_pid, amqp_url, db_url, units, pki)
+    finally:
+        if keep:
+            print(f"work directory kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
