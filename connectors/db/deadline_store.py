@@ -44,7 +44,9 @@ class SqlDeadlineBook:
         self, threshold: str, due_from: datetime | None, due_until: datetime, limit: int
     ) -> list[DueCase]:
         reminded = exists().where(
-            CaseReminderRow.petition_id == CaseRow.petition_id, CaseReminderRow.threshold == threshold
+            CaseReminderRow.petition_id == CaseRow.petition_id,
+            CaseReminderRow.threshold == threshold,
+            CaseReminderRow.unit_code == CaseRow.unit_code,  # a transferred case reminds its new unit
         )
         query = select(
             CaseRow.petition_id, CaseRow.unit_code, CaseRow.title, CaseRow.due_at, CaseRow.due_source

@@ -237,7 +237,8 @@ class CaseReminderRow(Base):
     guard against a second send (a restart, another instance); committed with its outbox row."""
 
     __tablename__ = "case_reminders"
-    __table_args__ = (UniqueConstraint("petition_id", "threshold"),)
+    # per unit: a case transferred after a reminder reminds its new unit too
+    __table_args__ = (UniqueConstraint("petition_id", "threshold", "unit_code"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     petition_id: Mapped[str] = mapped_column(ForeignKey("cases.petition_id"))

@@ -25,14 +25,14 @@ ROUTING_EVENT = "case.reminder"
 NAMESPACE = uuid.UUID("5b0f5f64-2c4e-4b7a-9a43-6f1f3c6d7e21")
 
 
-def reminder_id(petition_id: str, threshold: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{petition_id}\n{threshold}"))
+def reminder_id(petition_id: str, threshold: str, unit_code: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"{petition_id}\n{threshold}\n{unit_code}"))
 
 
 def build(
     *, case: Case, unit: Unit, due: DueCase, threshold: Threshold, working_days_left: int, at: datetime
 ) -> OutboxMessage:
-    message_id = reminder_id(case.petition_id, threshold.code)
+    message_id = reminder_id(case.petition_id, threshold.code, unit.code)
     doc = {
         "schema": SCHEMA_ID,
         "version": 1,

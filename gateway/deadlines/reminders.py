@@ -1,11 +1,12 @@
 """The deadline watch: dates the cases stored without a due date, and reminds units of the cases they
-hold as each reaches a threshold — through the transactional outbox, once per (case, threshold).
+hold as each reaches a threshold — through the transactional outbox, once per (case, threshold, unit):
+a case transferred after a reminder reminds its new unit as well.
 
 Exactly once, across restarts and gateway instances: a reminder is one transaction that locks the
-case, records (case, threshold) under a unique key and adds the outbox row. A second instance doing
+case, records (case, threshold, unit) under a unique key and adds the outbox row. A second instance doing
 the same case waits for the lock, then fails on the key (StoreConflict) and sends nothing; a crash
 before the commit leaves nothing, so the next round sends it. The outbox relay then publishes it
-at least once, under a message_id derived from (case, threshold): a unit drops a repeat.
+at least once, under a message_id derived from (case, threshold, unit): a unit drops a repeat.
 """
 
 from __future__ import annotations

@@ -194,3 +194,26 @@ async def test_cases_stored_before_deadlines_are_dated_by_the_gateway(db_engine:
         "P-OLD-DBQH": (None, "none"),
     }
     assert (await watch(uow, Clock(ACCEPTED)).backfill()) == 0
+
+
+async def test_a_case_transferred_after_a_reminder_reminds_its_new_unit(
+    db_uow: SqlUnitOfWorkFactory, db_migrated: AsyncEngine
+) -> None:
+    clock = Clock(ACCEPTED)
+    await intake(db_uow, clock).submit_petition(header("m-1"), petition("P-MOVE", kind=Kind.KIEN_NGHI))
+    clock.now = datetime(2026, 3, 3, 10, 0, tzinfo=VIETNAM)  # two working days left
+    assert (await watch(db_uow, clock).run_once()).reminded == 1
+    async with db_uow() as u:
+        case = await u.cases.get("P-MOVE", for_update=True)
+        assert case is not None
+        old_unit = case.unit_code
+        new_unit = next(code for code in ROUTING.units if code != old_unit)
+        case.reassign(old_unit, new_unit, clock.now, "chuyển đúng thẩm quyền")
+        await u.cases.save(case)
+        await u.commit()
+    assert (await watch(db_uow, clock).run_once()).reminded == 1  # the new unit is told as well
+    assert (await watch(db_uow, clock).run_once()).reminded == 0  # once
+    docs = await reminder_messages(db_uow)
+    told = sorted((d["unit"]["code"], d["reminder"]["threshold"]) for d in docs)  # type: ignore[index]
+    assert told == sorted([(old_unit, "before:2"), (new_unit, "before:2")])
+    assert len({d["message_id"] for d in docs}) == 2

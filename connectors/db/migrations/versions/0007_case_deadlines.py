@@ -2,7 +2,7 @@
 
 - `cases.due_source`: `portal` (the petition's DueAt), `calendar` (the kind's limit in working
   days, computed at acceptance), `none` (no DueAt and no limit configured), NULL: not computed yet.
-- `case_reminders`: one row per (case, threshold) reminded, committed with its outbox row; the
+- `case_reminders`: one row per (case, threshold, unit) reminded, committed with its outbox row; the
   unique key is what keeps a restart or a second gateway instance from sending it again.
 
 Backfill: rows that already carry a due date got it from the portal's DueAt (0005 copied it from
@@ -46,7 +46,9 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(64), nullable=False),
         sa.Column("created_at", Instant, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_case_reminders"),
-        sa.UniqueConstraint("petition_id", "threshold", name="uq_case_reminders_petition_id_threshold"),
+        sa.UniqueConstraint(
+            "petition_id", "threshold", "unit_code", name="uq_case_reminders_petition_id_threshold_unit_code"
+        ),
         sa.UniqueConstraint("message_id", name="uq_case_reminders_message_id"),
         sa.ForeignKeyConstraint(
             ["petition_id"], ["cases.petition_id"], name="fk_case_reminders_petition_id_cases"
