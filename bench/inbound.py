@@ -31,6 +31,7 @@ import uvloop
 from sqlalchemy.engine import make_url
 
 import load
+import profiler
 import report
 import signing
 from envelopes import Envelope, signed_envelopes
@@ -57,12 +58,14 @@ def _ms(summary: dict[str, Any]) -> dict[str, Any]:
 async def phase(
     stack: Stack, arrivals: load.Arrivals, envelopes: list[Envelope], *, name: str,
     concurrency: int | None = None, rate: float | None = None, seconds: float, drain: float,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """One measured phase: push, wait (bounded) for the cases to reach their queues, sum it up."""
     pushes = load.Pushes()
     port = stack.gateway.port
     database = make_url(stack.db_url).database if stack.db_url.startswith("postgresql") else None
     national_before = stack.ready().get("national_outbox", {})
+    spy = profiler.start(stack.gateway_pid, profile, seconds) if profile else None
     t0 = time.time()
     with load.ProcWatch(stack.gateway_pid, database) as watch:
         if rate is None:
@@ -73,6 +76,8 @@ async def phase(
         complete = await arrivals.wait_for(set(accepted), drain)
         arrived = [arrivals.at[i] for i in accepted if i in arrivals.at]
     national_after = stack.ready().get("national_outbox", {})
+    if spy is not None:
+        profiler.finish(spy)
     last = max(arrived, default=t0)
     result = {
         "phase": name,
@@ -118,7 +123,7 @@ async def run(args: argparse.Namespace, stack: Stack, envelopes: list[Envelope])
         loop_envs, rest = rest[: args.count], rest[args.count :]
         saturated = await phase(
             stack, arrivals, loop_envs, name="closed loop", concurrency=args.concurrency,
-            seconds=args.seconds, drain=args.drain,
+            seconds=args.seconds, drain=args.drain, profile=args.profile,
         )
         results.append(saturated)
         half = max(1.0, saturated["to_unit_queue_per_second"] / 2)
@@ -143,6 +148,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--drain", type=float, default=120.0, help="the longest wait for cases after a phase")
     ap.add_argument("--attachment-ratio", type=float, default=0.25)
     ap.add_argument("--out", type=Path)
+    ap.add_argument(
+        "--profile", type=Path, help="py-spy the gateway during the closed loop; collapsed stacks to this file"
+    )
     ap.add_argument("--keep", action="store_true", help="keep the work directory (gateway log)")
     return ap.parse_args(argv)
 

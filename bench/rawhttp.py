@@ -24,11 +24,17 @@ class Answer:
     sent_at: float  # time.time() just before the request was written
 
 
+IDLE_REOPEN = 4.0
+"""Seconds idle after which a connection is opened afresh: uvicorn closes keep-alive connections
+idle for 5 s, and a request written into one being closed is lost."""
+
+
 class Connection:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._used = 0.0
 
     async def open(self) -> None:
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
@@ -43,6 +49,8 @@ class Connection:
             self._writer = self._reader = None
 
     async def post(self, path: str, body: bytes, content_type: str, timeout: float = 60.0) -> Answer:
+        if self._writer is not None and time.monotonic() - self._used > IDLE_REOPEN:
+            await self.close()
         if self._writer is None or self._reader is None:
             await self.open()
         assert self._writer is not None and self._reader is not None
@@ -55,6 +63,7 @@ class Connection:
         self._writer.write(head + body)
         async with asyncio.timeout(timeout):
             status, payload = await self._read(self._reader)
+        self._used = time.monotonic()
         return Answer(status, payload, time.perf_counter() - started, sent_at)
 
     @staticmethod
