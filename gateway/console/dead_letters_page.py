@@ -60,7 +60,7 @@ def dead_letters_router(
             code=code,
             message=message,
             back_href=BASE,
-            status_code=503 if isinstance(exc, AmqpError) else 409,
+            status_code=503 if isinstance(exc, AmqpError) else 400 if code == "DeadLetter.BadId" else 409,
         )
 
     def forbidden(request: Request, principal: Principal) -> Response:

@@ -169,7 +169,7 @@ async def test_changes_need_the_csrf_token_and_the_role(cgw: LiveGateway) -> Non
         bad = await operator_http.post(
             "/console/dead-letters/replay", data={"ids": "nonsense", "csrf_token": operator}
         )
-        assert bad.status_code == 409 and "DeadLetter.BadId" in bad.text
+        assert bad.status_code == 400 and "DeadLetter.BadId" in bad.text
 
         unit = cgw.units["CVL"]
         by_operator = await operator_http.post(
