@@ -98,18 +98,20 @@ def gateway_stack(
     *,
     portal_down: bool = False,
     env: dict[str, str] | None = None,
-    prepare: Callable[[str], None] | None = None,
+    prepare: Callable[[str, str], None] | None = None,
     keep: bool = False,
 ) -> Iterator[Stack]:
-    """`prepare(db_url)` runs before the gateway starts (seeding a database, say)."""
+    """`prepare(db_url, suffix)` runs before the gateway starts (seeding a database, say); the
+    config's unit codes are the packaged ones with `_<suffix>` appended."""
     workdir = Path(tempfile.mkdtemp(prefix="pakn-bench-"))
     try:
         with ExitStack() as stack:
             amqp_url = stack.enter_context(harness.own_vhost())
             db_url = stack.enter_context(harness.own_database(db, workdir))
+            suffix = secrets.token_hex(3).upper()
+            units = harness.suffixed_config(workdir / "config", suffix)
             if prepare is not None:
-                prepare(db_url)
-            units = harness.suffixed_config(workdir / "config", secrets.token_hex(3).upper())
+                prepare(db_url, suffix)
             pki = signing.init_dev_pki(workdir / "pki")
             sim_url, sim_pid = stack.enter_context(
                 sim_process(pki.directory, workdir / "sim.log", down=portal_down)

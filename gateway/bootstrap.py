@@ -28,6 +28,7 @@ from gateway.deadlines.schedule import DeadlineSchedule
 from gateway.domain.deadlines import DeadlinePolicy, Threshold
 from gateway.inbound.delivery import StoreOutboxSource
 from gateway.inbound.intake import Intake, utc_now
+from gateway.inbound.log_group_commit import LogGroupCommit
 from gateway.inbound.message_log_hook import MessageLogHook
 from gateway.inbound.pulled_petition import PulledPetitionDecoder
 from gateway.inbound.reconcile import Reconciliation
@@ -165,7 +166,9 @@ def build_runtime(settings: Settings) -> Runtime:
     intake = Intake(uow=uow, routing=config.routing, deadlines=deadlines)
     metrics = GatewayMetrics()
     # the SOAP edge's hook counts what the portal sends; the outbound calls are counted by the client
-    message_log = MessageLogHook(uow, utc_now, observer=metrics.national_logged)
+    # one group commit for every entry of the log, in and out: the hash chain writes one at a time
+    log_writes = LogGroupCommit(uow, max_batch=settings.message_log_batch)
+    message_log = MessageLogHook(uow, utc_now, observer=metrics.national_logged, group=log_writes)
     endpoint = MinistryEndpoint(
         policy=EndpointPolicy(
             ministry_id=settings.ministry_id,
@@ -192,7 +195,7 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         on_reply=metrics.unit_reply,
     )
-    wire_log = NationalWireLog(MessageLogHook(uow, utc_now), national_id=settings.national_id)
+    wire_log = NationalWireLog(MessageLogHook(uow, utc_now, group=log_writes), national_id=settings.national_id)
     client, sender = build_national(settings, uow, signer, trust, wire_log, metrics=metrics)
     reconciliation = Reconciliation(
         listing=client,

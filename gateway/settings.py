@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     amqp_delivery_limit: int = 5
     outbox_batch: int = 500
     outbox_poll_seconds: float = 0.5
+    message_log_batch: int = Field(
+        100, ge=1, description="Message-log entries written per commit at most (group commit); 1: one each"
+    )
     national_url: str = "http://127.0.0.1:8090/soap/national"
     national_timeout: float = Field(
         30.0, gt=0, description="Seconds: connect and read timeout of a portal call"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import case, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connectors.db.column_types import UtcDateTime
 from connectors.db.errors import map_db_errors
-from connectors.db.tables import AnswerRow
+from connectors.db.tables import AnswerRow, CaseRow
 from gateway.domain.answer import Answer
 
 
@@ -28,8 +29,18 @@ class SqlAnswerBook:
             "document": answer.document,
             "document_sha256": answer.document_sha256,
         }
+        at = literal(answer.answered_at, UtcDateTime())
+        first = case(
+            (or_(CaseRow.first_answered_at.is_(None), CaseRow.first_answered_at > at), at),
+            else_=CaseRow.first_answered_at,
+        )
         with map_db_errors():
             await self._session.execute(insert(AnswerRow).values(row))
+            # the case's first answer, which the reports count answers by (report_queries)
+            await self._session.execute(
+                update(CaseRow).where(CaseRow.petition_id == answer.petition_id).values(first_answered_at=first),
+                execution_options={"synchronize_session": False},
+            )
 
     async def get(self, petition_id: str, answer_id: str) -> Answer | None:
         query = select(AnswerRow).where(

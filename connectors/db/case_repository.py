@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.db.attachments import insert_attachments, load_attachments
+from connectors.db.column_types import UtcDateTime
 from connectors.db.errors import map_db_errors
 from connectors.db.national_outbox_store import SqlNationalOutbox
 from connectors.db.petition_codec import petition_from_json, petition_to_json
@@ -59,6 +61,8 @@ class SqlCaseRepository:
             "updated_at": case.history[-1].changed_at,
             **search_columns(search_keys(petition)),
             **deadline_columns(petition, deadline),
+            **report_columns(petition),
+            **timeline_columns(case.history),
         }
         with map_db_errors():
             await self._session.execute(insert(CaseRow).values(row))
@@ -83,7 +87,13 @@ class SqlCaseRepository:
         new = case.history[len(stored) :]
         if not new:
             return
-        values = {"unit_code": case.unit_code, "status": case.status.value, "updated_at": new[-1].changed_at}
+        values: dict[str, object] = {
+            "unit_code": case.unit_code,
+            "status": case.status.value,
+            "updated_at": new[-1].changed_at,
+        }
+        for column, at in timeline_columns(new).items():  # the first one recorded stays
+            values[column] = func.coalesce(getattr(CaseRow, column), literal(at, UtcDateTime()))
         with map_db_errors():
             await self._insert_history(pid, new)
             await self._session.execute(
@@ -172,3 +182,34 @@ def deadline_columns(petition: Petition, deadline: Deadline | None) -> dict[str,
     if petition.due_at is not None:
         return {"due_at": petition.due_at, "due_source": DueSource.PORTAL.value}
     return {"due_at": None, "due_source": None}
+
+
+def report_columns(petition: Petition) -> dict[str, object]:
+    """What reports group by, as plain columns (connectors.db.report_queries)."""
+    address = petition.sender.address
+    return {
+        "channel": petition.channel.value,
+        "province_code": address.province_code if address is not None else None,
+        "publish_consent": petition.publish_consent,
+    }
+
+
+TIMELINE = {
+    Status.ACCEPTED: "accepted_at",
+    Status.ASSIGNED: "assigned_at",
+    Status.REJECTED: "closed_at",
+    Status.COMPLETED: "closed_at",
+    Status.TRANSFERRED: "closed_at",
+    Status.WITHDRAWN: "closed_at",
+}
+
+
+def timeline_columns(changes: Sequence[StatusChange]) -> dict[str, datetime]:
+    """The case's first 03, first 04 and first closing status among `changes`, as `cases` columns
+    (the reports' acceptance, assignment and closing times)."""
+    found: dict[str, datetime] = {}
+    for change in changes:
+        column = TIMELINE.get(change.status)
+        if column is not None:
+            found.setdefault(column, change.changed_at)
+    return found

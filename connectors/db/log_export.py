@@ -14,6 +14,7 @@ gone). Pruning (log_prune.py) raises it too, with its own codes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -159,6 +160,8 @@ async def audit_segment(path: Path, trust: signing.TrustStore) -> AuditReport:
                 yield _entry(doc)
             for doc in lines:
                 yield _entry(doc)
+                # hashing a large file must not hold the gateway's event loop (the nightly prune)
+                await asyncio.sleep(0)
 
         return await audit(rows(), checkpoints, trust, anchor=anchor)
 

@@ -2,7 +2,8 @@
 
 Appends are serialised so each reads the true previous link: on PostgreSQL by a transaction-scoped
 advisory lock, on SQLite by BEGIN IMMEDIATE (engine.py). The lock is held to commit, so keep the
-log append in a short transaction of its own (as the message-log hook does).
+log append in a short transaction of its own (as the message-log hook does); several appends in
+one transaction (its group commit) lock and read the head once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from gateway.domain.exchange import LogEntry
 
 # pg_advisory_xact_lock key: "PAKNLOG" in ASCII.
 ADVISORY_LOCK_KEY = int.from_bytes(b"PAKNLOG", "big")
+_OWN_HEAD = "pakn_message_log_head"  # session.info: (transaction, entry_hash of its last append)
 
 
 class SqlMessageLog:
@@ -34,11 +36,13 @@ class SqlMessageLog:
         )
         raw_sha256 = raw_digest(entry.raw)
         with map_db_errors():
-            if self._session.get_bind().dialect.name == "postgresql":
-                await self._session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
-            last = select(MessageLogRow.entry_hash).order_by(MessageLogRow.id.desc()).limit(1)
-            prev_hash = (await self._session.execute(last)).scalar_one_or_none()
             explicit_id: dict[str, int] = {}
+            prev_hash = self._own_head()
+            if prev_hash is None:
+                if self._session.get_bind().dialect.name == "postgresql":
+                    await self._session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
+                last = select(MessageLogRow.entry_hash).order_by(MessageLogRow.id.desc()).limit(1)
+                prev_hash = (await self._session.execute(last)).scalar_one_or_none()
             if prev_hash is None:
                 # Every row pruned (log_prune.py): the chain goes on from the archived segment's head,
                 # and ids go on after it (SQLite would reuse them in an empty table; sequences do not).
@@ -65,7 +69,28 @@ class SqlMessageLog:
             result = await self._session.execute(
                 insert(MessageLogRow).values(row).returning(MessageLogRow.id)
             )
-            return result.scalar_one()
+            entry_id: int = result.scalar_one()
+        self._remember_head(row["entry_hash"])
+        return entry_id
+
+    def _own_head(self) -> str | None:
+        """The entry this transaction appended last, if it appended one: it still holds the lock
+        (PostgreSQL's advisory lock, SQLite's write lock) to its end, so that entry is the head and
+        the next append of the same transaction (a group commit) need not lock and read again."""
+        sync = self._session.sync_session
+        cached = sync.info.get(_OWN_HEAD)
+        if cached is None or sync.get_nested_transaction() is not None:
+            return None
+        transaction, head = cached
+        current = sync.get_transaction()
+        return head if current is not None and current is transaction and current.is_active else None
+
+    def _remember_head(self, entry_hash: str) -> None:
+        sync = self._session.sync_session
+        if sync.get_nested_transaction() is None:  # a savepoint may roll back: then read again
+            sync.info[_OWN_HEAD] = (sync.get_transaction(), entry_hash)
+        else:
+            sync.info.pop(_OWN_HEAD, None)
 
 
 async def verify_chain(source: SessionSource) -> tuple[bool, int | None]:

@@ -1,8 +1,7 @@
 """The public read side: answers both the citizen and the unit agreed to publish (gateway.public).
 
-Consent lives inside `cases.petition_json` (no column of its own), so the query reads it with the
-database's JSON functions: `json_extract` on SQLite, `::jsonb ->> ` on PostgreSQL. What comes back
-is still the stored text, personal data included; gateway.public redacts it and checks the rule
+Consent is the `cases.publish_consent` column (migration 0008, copied from the petition). What
+comes back is still the stored text, personal data included; gateway.public redacts it and checks the rule
 again (gateway.domain.published.may_publish) before anything is shown.
 
 Every call is a read-only transaction of its own (engine.read_only: never SQLite's write lock).
@@ -12,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, literal, select, tuple_
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Row, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.sql import Select, cast
+from sqlalchemy.sql import Select
 
 from connectors.db.case_search_store import LIKE_ESCAPE, contains
 from connectors.db.column_types import UtcDateTime
@@ -30,7 +28,6 @@ from gateway.domain.published import PublicCursor, PublishedCandidate
 class SqlPublishedAnswers:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions: async_sessionmaker[AsyncSession] = make_sessions(read_only(engine))
-        self._consent = _consent(engine.dialect.name)
 
     async def page(
         self, *, prefilter: tuple[str, ...], after: PublicCursor | None, limit: int
@@ -70,7 +67,7 @@ class SqlPublishedAnswers:
             .where(
                 AnswerRow.publish.is_(True),
                 CaseRow.status == Status.COMPLETED.value,
-                self._consent,
+                CaseRow.publish_consent.is_(True),
             )
         )
 
@@ -79,14 +76,6 @@ class SqlPublishedAnswers:
             async with self._sessions() as session:
                 rows = (await session.execute(statement)).all()
         return [_candidate(row) for row in rows]
-
-
-def _consent(dialect: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        consent: ColumnElement[bool] = cast(CaseRow.petition_json, JSONB)["publish_consent"].as_boolean()
-        return consent.is_(True)
-    # SQLite's json_extract gives JSON true as the integer 1
-    return func.json_extract(CaseRow.petition_json, "$.publish_consent") == 1
 
 
 def _candidate(row: Row[Any]) -> PublishedCandidate:

@@ -1,75 +1,80 @@
-"""The reports' reads (gateway.reports): counts grouped in SQL, and the per-case rows whose
-arithmetic needs the working-day calendar (answered cases, the open backlog), nothing more.
+"""The reports' reads (gateway.reports): every figure aggregated in SQL, working days included.
 
 Periods are half-open instants [start, end). A case is *received* in a period by its `received_at`;
-*answered* by its first answer's `answered_at`; it is *open* at an instant when it was received
-before it and has no closing status (02, 06, 07, 08) recorded before it. Channel and the sender's
-province live inside `cases.petition_json`, read with the database's JSON functions
-(`json_extract` on SQLite, `jsonb` paths on PostgreSQL).
+*answered* by its first answer (`cases.first_answered_at`); it is *open* at an instant when it was
+received before it and not closed (`cases.closed_at`, the first 02, 06, 07 or 08) before it. What
+reports group by are plain columns of `cases` (migration 0008), each read through an index.
 
-Every call is a read-only transaction of its own (engine.read_only: never SQLite's write lock).
+Working days come from the calendar table (connectors.db.calendar_table): the receipt day's running
+count of working days is subtracted from the answer's (or the report instant's), so handling times
+come back as a histogram — (unit, timeliness, days) → cases — from which mean, median and p90 are
+exact. A case dated outside the calendar gets `days = NULL`, which the report refuses (never a
+case silently left out). The receipt day follows WorkingCalendar.receipt_day: the acceptance's day
+if it is a working day and the clock is before the office's closing time, else the next working
+day, whose running count is one more.
+
+Every call is a read-only transaction of its own (engine.read_only: never SQLite's write lock),
+except `prepare_calendar`, which rewrites the calendar table when the calendar changed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, exists, func, literal, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Select, cast
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import Label
 
+from connectors.db.calendar_table import day_number, second_of_day, sync_calendar
 from connectors.db.column_types import UtcDateTime
 from connectors.db.engine import make_sessions, read_only
 from connectors.db.errors import map_db_errors
-from connectors.db.tables import AnswerRow, CaseRow, FeedbackRow, StatusHistoryRow
+from connectors.db.tables import AnswerRow, CalendarDayRow, CaseRow, FeedbackRow, StatusHistoryRow
 from gateway.domain.case import Status
 from gateway.domain.report_data import (
     SATISFIED_FROM,
-    AnsweredCase,
+    BacklogGroup,
     Dimension,
     GroupCount,
+    HandlingGroup,
     Movements,
-    OpenCase,
     RatingGroup,
+    Timeliness,
 )
+from gateway.domain.working_days import WorkingCalendar
 
-CLOSING = (Status.REJECTED.value, Status.COMPLETED.value, Status.TRANSFERRED.value, Status.WITHDRAWN.value)
+KEYS: dict[Dimension, SQLColumnExpression[Any]] = {
+    Dimension.KIND: CaseRow.kind,
+    Dimension.FIELD: CaseRow.field_code,
+    Dimension.UNIT: CaseRow.unit_code,
+    Dimension.SENDER_TYPE: CaseRow.sender_type,
+    Dimension.CHANNEL: CaseRow.channel,
+    Dimension.PROVINCE: CaseRow.province_code,
+}
 
 
 def _at(moment: datetime) -> ColumnElement[datetime]:
     return literal(moment, UtcDateTime())
 
 
+def _not_below_zero(value: ColumnElement[int]) -> ColumnElement[int]:
+    return case((value < 0, 0), else_=value)
+
+
 class SqlReportQueries:
     def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
         self._sessions: async_sessionmaker[AsyncSession] = make_sessions(read_only(engine))
         self._dialect = engine.dialect.name
 
-    def _json_text(self, *path: str) -> ColumnElement[str]:
-        if self._dialect == "postgresql":
-            document = cast(CaseRow.petition_json, JSONB)
-            value: ColumnElement[str] = document[path].astext if len(path) > 1 else document[path[0]].astext
-            return value
-        extracted: ColumnElement[str] = func.json_extract(CaseRow.petition_json, "$." + ".".join(path))
-        return extracted
-
-    def _key(self, dimension: Dimension) -> SQLColumnExpression[Any]:
-        keys: dict[Dimension, SQLColumnExpression[Any]] = {
-            Dimension.KIND: CaseRow.kind,
-            Dimension.FIELD: CaseRow.field_code,
-            Dimension.UNIT: CaseRow.unit_code,
-            Dimension.SENDER_TYPE: CaseRow.sender_type,
-            Dimension.CHANNEL: self._json_text("channel"),
-            Dimension.PROVINCE: self._json_text("sender", "address", "province_code"),
-        }
-        return keys[dimension]
+    async def prepare_calendar(self, calendar: WorkingCalendar) -> bool:
+        return await sync_calendar(self._engine, calendar)
 
     async def received(self, dimension: Dimension, start: datetime, end: datetime) -> list[GroupCount]:
-        key: Label[Any] = self._key(dimension).label("key")
+        key: Label[Any] = KEYS[dimension].label("key")
         statement = (
             select(key, func.count().label("n"))
             .where(CaseRow.received_at >= _at(start), CaseRow.received_at < _at(end))
@@ -78,87 +83,104 @@ class SqlReportQueries:
         rows = await self._all(statement)
         return [GroupCount(None if r.key is None else str(r.key), int(r.n)) for r in rows]
 
-    async def answered(self, start: datetime, end: datetime) -> list[AnsweredCase]:
-        first_answer = (
-            select(AnswerRow.petition_id, func.min(AnswerRow.answered_at).label("answered_at"))
-            .group_by(AnswerRow.petition_id)
-            .subquery()
-        )
-        accepted = (
-            select(StatusHistoryRow.petition_id, func.min(StatusHistoryRow.changed_at).label("accepted_at"))
-            .where(StatusHistoryRow.status == Status.ACCEPTED.value)
-            .group_by(StatusHistoryRow.petition_id)
-            .subquery()
-        )
-        statement = (
-            select(
-                CaseRow.petition_id,
-                CaseRow.unit_code,
-                CaseRow.field_code,
-                CaseRow.received_at,
-                CaseRow.due_at,
-                first_answer.c.answered_at,
-                accepted.c.accepted_at,
+    def _receipt_index(
+        self, started: ColumnElement[datetime], day: Any, office_close: time
+    ) -> ColumnElement[int]:
+        """The running working-day count of the receipt day of a case started at `started`,
+        `day` being the calendar row of `started`'s own date."""
+        close = office_close.hour * 3600 + office_close.minute * 60 + office_close.second
+        in_hours = and_(day.working.is_(True), second_of_day(self._dialect, started) < close)
+        return day.working_index + case((in_hours, 0), else_=1)
+
+    async def answered(self, start: datetime, end: datetime, office_close: time) -> list[HandlingGroup]:
+        started = func.coalesce(CaseRow.accepted_at, CaseRow.received_at)
+        begun, answered = aliased(CalendarDayRow), aliased(CalendarDayRow)
+        known = and_(begun.day_number.is_not(None), answered.day_number.is_not(None))
+        days_value = answered.working_index - self._receipt_index(started, begun, office_close)
+        days = case((known, _not_below_zero(days_value)), else_=None).label("days")
+        timeliness = case(
+            (CaseRow.due_at.is_(None), literal(Timeliness.NO_DEADLINE.value)),
+            (CaseRow.first_answered_at <= CaseRow.due_at, literal(Timeliness.ON_TIME.value)),
+            else_=literal(Timeliness.LATE.value),
+        ).label("timeliness")
+        per_case = (
+            select(CaseRow.unit_code, timeliness, days)
+            .outerjoin(begun, begun.day_number == day_number(self._dialect, started))
+            .outerjoin(
+                answered,
+                answered.day_number == day_number(self._dialect, CaseRow.first_answered_at),
             )
-            .join(first_answer, first_answer.c.petition_id == CaseRow.petition_id)
-            .outerjoin(accepted, accepted.c.petition_id == CaseRow.petition_id)
-            .where(first_answer.c.answered_at >= _at(start), first_answer.c.answered_at < _at(end))
+            .where(CaseRow.first_answered_at >= _at(start), CaseRow.first_answered_at < _at(end))
+            .subquery()
         )
-        # subquery columns lose the UtcDateTime type on SQLite: read them back as instants
+        # grouped outside: PostgreSQL would not match bound parameters inside a GROUP BY expression
+        columns = (per_case.c.unit_code, per_case.c.timeliness, per_case.c.days)
+        statement = select(*columns, func.count().label("n")).group_by(*columns)
         return [
-            AnsweredCase(
-                petition_id=r.petition_id,
-                unit_code=r.unit_code,
-                field_code=r.field_code,
-                started_at=_instant(r.accepted_at) or r.received_at,
-                answered_at=_required(r.answered_at),
-                due_at=r.due_at,
-            )
+            HandlingGroup(r.unit_code, Timeliness(r.timeliness), _int(r.days), int(r.n))
             for r in await self._all(statement)
         ]
 
-    async def open_at(self, moment: datetime) -> list[OpenCase]:
-        closed = exists().where(
-            StatusHistoryRow.petition_id == CaseRow.petition_id,
-            StatusHistoryRow.status.in_(CLOSING),
-            StatusHistoryRow.changed_at < _at(moment),
-        )
-        accepted = (
-            select(func.min(StatusHistoryRow.changed_at))
-            .where(
-                StatusHistoryRow.petition_id == CaseRow.petition_id,
-                StatusHistoryRow.status == Status.ACCEPTED.value,
-                StatusHistoryRow.changed_at < _at(moment),
-            )
+    async def open_at(self, moment: datetime, office_close: time) -> list[BacklogGroup]:
+        at = _at(moment)
+        # accepted before the instant, or (not yet accepted then) counted from its arrival
+        started = case((CaseRow.accepted_at < at, CaseRow.accepted_at), else_=CaseRow.received_at)
+        begun = aliased(CalendarDayRow)
+        today = (
+            select(CalendarDayRow.working_index)
+            .where(CalendarDayRow.day_number == day_number(self._dialect, at))
             .scalar_subquery()
         )
-        statement = select(
-            CaseRow.petition_id,
-            CaseRow.unit_code,
-            CaseRow.received_at,
-            CaseRow.due_at,
-            accepted.label("accepted_at"),
-        ).where(CaseRow.received_at < _at(moment), ~closed)
-        return [
-            OpenCase(r.petition_id, r.unit_code, _instant(r.accepted_at) or r.received_at, r.due_at)
-            for r in await self._all(statement)
-        ]
+        age_value = today - self._receipt_index(started, begun, office_close)
+        age = case(
+            (and_(begun.day_number.is_not(None), today.is_not(None)), _not_below_zero(age_value)),
+            else_=None,
+        ).label("age")
+        overdue = case((CaseRow.due_at < at, 1), else_=0).label("overdue")
+        per_case = (
+            select(age, overdue)
+            .outerjoin(begun, begun.day_number == day_number(self._dialect, started))
+            .where(CaseRow.received_at < at, or_(CaseRow.closed_at.is_(None), CaseRow.closed_at >= at))
+            .subquery()
+        )
+        columns = (per_case.c.age, per_case.c.overdue)
+        statement = select(*columns, func.count().label("n")).group_by(*columns)
+        return [BacklogGroup(_int(r.age), bool(r.overdue), int(r.n)) for r in await self._all(statement)]
 
     async def movements(self, start: datetime, end: datetime) -> Movements:
+        """A transfer between units is a 04 recorded at another unit than the one holding the case
+        just before (a note at 04 repeats the holder's 04 and is no transfer); 07 and 08 are each
+        a status of their own."""
         in_period = and_(StatusHistoryRow.changed_at >= _at(start), StatusHistoryRow.changed_at < _at(end))
-        earlier = aliased(StatusHistoryRow)
-        reassigned = exists().where(  # an earlier 04 of the same case: this one moved it on
-            earlier.petition_id == StatusHistoryRow.petition_id,
-            earlier.status == Status.ASSIGNED.value,
-            earlier.seq < StatusHistoryRow.seq,
+        before = aliased(StatusHistoryRow)
+        moved = (
+            select(func.count())
+            .select_from(StatusHistoryRow)
+            .join(
+                before,
+                and_(
+                    before.petition_id == StatusHistoryRow.petition_id,
+                    before.seq == StatusHistoryRow.seq - 1,
+                ),
+            )
+            .where(
+                StatusHistoryRow.status == Status.ASSIGNED.value,
+                in_period,
+                before.unit_code != StatusHistoryRow.unit_code,
+            )
         )
-        statement = select(
-            func.count(case((and_(StatusHistoryRow.status == Status.ASSIGNED.value, reassigned), 1))),
-            func.count(case((StatusHistoryRow.status == Status.TRANSFERRED.value, 1))),
-            func.count(case((StatusHistoryRow.status == Status.WITHDRAWN.value, 1))),
-        ).where(in_period)
-        [row] = await self._all(statement)
-        return Movements(int(row[0]), int(row[1]), int(row[2]))
+        closing = (
+            select(StatusHistoryRow.status, func.count().label("n"))
+            .where(
+                StatusHistoryRow.status.in_((Status.TRANSFERRED.value, Status.WITHDRAWN.value)), in_period
+            )
+            .group_by(StatusHistoryRow.status)
+        )
+        [(transfers,)] = await self._all(moved)
+        counts = {r.status: int(r.n) for r in await self._all(closing)}
+        return Movements(
+            int(transfers), counts.get(Status.TRANSFERRED.value, 0), counts.get(Status.WITHDRAWN.value, 0)
+        )
 
     async def ratings(self, by_unit: bool, start: datetime, end: datetime) -> list[RatingGroup]:
         """Feedback given within the period, by the answering unit or by the case's field."""
@@ -171,38 +193,29 @@ class SqlReportQueries:
                 func.count(case((FeedbackRow.rating >= SATISFIED_FROM, 1))).label("satisfied"),
             )
             .select_from(FeedbackRow)
-            .join(CaseRow, CaseRow.petition_id == FeedbackRow.petition_id)
-            .outerjoin(
+            .where(FeedbackRow.at >= _at(start), FeedbackRow.at < _at(end))
+            .group_by(key)
+        )
+        if by_unit:
+            statement = statement.outerjoin(
                 AnswerRow,
                 and_(
                     AnswerRow.petition_id == FeedbackRow.petition_id,
                     AnswerRow.answer_id == FeedbackRow.answer_id,
                 ),
             )
-            .where(FeedbackRow.at >= _at(start), FeedbackRow.at < _at(end))
-            .group_by(key)
-        )
+        else:
+            statement = statement.join(CaseRow, CaseRow.petition_id == FeedbackRow.petition_id)
         return [
             RatingGroup(None if r.key is None else str(r.key), int(r.n), int(r.total), int(r.satisfied))
             for r in await self._all(statement)
         ]
 
-    async def _all(self, statement: Select[*tuple[Any, ...]]) -> list[Any]:
+    async def _all(self, statement: Select[Any]) -> list[Any]:
         with map_db_errors():
             async with self._sessions() as session:
                 return list((await session.execute(statement)).all())
 
 
-def _instant(value: Any) -> datetime | None:
-    """An aggregate's instant: PostgreSQL gives an aware datetime, SQLite the stored text."""
-    if value is None:
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return UtcDateTime().process_result_value(moment, None)  # type: ignore[arg-type]
-
-
-def _required(value: Any) -> datetime:
-    moment = _instant(value)
-    if moment is None:  # pragma: no cover - the join guarantees an answer
-        raise ValueError("an answered case without its answer's time")
-    return moment
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)

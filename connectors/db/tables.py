@@ -6,11 +6,12 @@ The initial Alembic revision creates the same schema; `test_store_migrations` ch
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -64,6 +65,15 @@ class CaseRow(Base):
         Index("ix_cases_status_received_at_petition_id", "status", "received_at", "petition_id"),
         # the operators' `overdue` filter: open statuses, each a due_at range (the overdue cases)
         Index("ix_cases_status_due_at", "status", "due_at"),
+        # reports (connectors.db.report_queries, migration 0008): received counts read this index
+        # alone; answered cases by their first answer; the backlog by closing time; assignments
+        Index(
+            "ix_cases_report_received",
+            "received_at", "kind", "sender_type", "channel", "province_code", "field_code", "unit_code",
+        ),
+        Index("ix_cases_first_answered_at", "first_answered_at"),
+        Index("ix_cases_closed_at_received_at", "closed_at", "received_at"),
+        Index("ix_cases_assigned_at", "assigned_at"),
         # substring search over folded text (LIKE '%…%'); SQLite scans the column instead
         postgresql_only(
             Index(
@@ -98,11 +108,25 @@ class CaseRow(Base):
     # where due_at comes from (gateway.domain.deadlines.DueSource); NULL: not computed yet (rows older
     # than deadlines, filled in by the gateway's deadline schedule)
     due_source: Mapped[str | None] = mapped_column(String(16))
+    # What reports group and count by, as plain columns (migration 0008): from the petition when
+    # the case is added, and its timeline — the first 03, 04, answer and closing status (02, 06,
+    # 07, 08) — as the case repository and the answer book record them.
+    channel: Mapped[str | None] = mapped_column(String(16))
+    province_code: Mapped[str | None] = mapped_column(String(CODE))  # the sender's, as sent
+    publish_consent: Mapped[bool | None] = mapped_column(Boolean)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    first_answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class StatusHistoryRow(Base):
     __tablename__ = "case_status_history"
-    __table_args__ = (UniqueConstraint("petition_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("petition_id", "seq"),
+        # the reports' transfers and withdrawals of a period
+        Index("ix_case_status_history_status_changed_at", "status", "changed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     petition_id: Mapped[str] = mapped_column(ForeignKey("cases.petition_id"))
@@ -147,7 +171,7 @@ class FeedbackRow(Base):
     answer_id: Mapped[str] = mapped_column(String(CODE))
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # the reports' satisfaction
 
 
 class SeenMessageRow(Base):
@@ -357,3 +381,33 @@ class OperatorActionRow(Base):
     target: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class CalendarDayRow(Base):
+    """The gateway's working-day calendar, one row per day, so reports count working days in SQL.
+
+    `day_number` is the day in Vietnam time as days since 1970-01-01 (what the queries compute
+    from an instant); `working_index` counts the working days from the calendar's first day up to
+    and including this one, so the working days after day A up to day B are B's index minus A's.
+    A copy, not configuration: connectors.db.calendar_table rewrites it from config/calendar.yaml
+    whenever the calendar's fingerprint differs from `CalendarStateRow`'s.
+    """
+
+    __tablename__ = "calendar_days"
+
+    day_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    working_index: Mapped[int] = mapped_column(Integer)
+
+
+class CalendarStateRow(Base):
+    """Which calendar `calendar_days` holds: one row (id 1), its fingerprint and range."""
+
+    __tablename__ = "calendar_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime)

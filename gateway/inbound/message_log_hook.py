@@ -1,6 +1,7 @@
 """The message log as a hook around the SOAP edge (zeep's ingress/egress plugin is the model):
-every raw message in and out is kept, with its signature verdict, in its own transaction, so a
-refused message is on record too (DESIGN §4)."""
+every raw message in and out is kept, with its signature verdict, in a transaction of the log's
+own (shared with the entries written at the same moment: group commit), so a refused message is
+on record too (DESIGN §4)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from gateway.domain.exchange import LogEntry
+from gateway.inbound.log_group_commit import LogGroupCommit
 from gateway.ports import UnitOfWorkFactory
 
 LogObserver = Callable[[str, str, str | None], None]
@@ -15,12 +17,21 @@ LogObserver = Callable[[str, str, str | None], None]
 
 
 class MessageLogHook:
+    """`group`: appends shared with other hooks through one group commit (log_group_commit.py);
+    without it each entry commits in a transaction of its own."""
+
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Callable[[], datetime], observer: LogObserver | None = None
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Callable[[], datetime],
+        observer: LogObserver | None = None,
+        *,
+        group: LogGroupCommit | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._observer = observer
+        self._group = group
 
     async def record(
         self,
@@ -49,6 +60,8 @@ class MessageLogHook:
         )
         if self._observer is not None:  # first: a message handled counts even if its log entry fails
             self._observer(direction, operation, outcome)
+        if self._group is not None:
+            return await self._group.append(entry)
         async with self._uow() as uow:
             entry_id = await uow.message_log.append(entry)
             await uow.commit()

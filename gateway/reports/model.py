@@ -1,4 +1,4 @@
-"""The report and its arithmetic over the store's rows (pure: no I/O, the calendar handed in).
+"""The report and its arithmetic over the store's counts (pure: no I/O).
 
 - *Received*: cases by `received_at` in the period, counted by each dimension; every known code
   has its row (zeros included: a unit that received nothing is a finding), then "Không xác định"
@@ -7,7 +7,9 @@
   the due date, *late* after it, *no deadline* when the case has none.
 - *Handling time*: working days from the receipt day (WorkingCalendar.receipt_day of the
   acceptance, 03) to the day of the answer, not counting the receipt day (the calendar's rule);
-  an answer the same day, or before the receipt day of a case accepted after hours, is 0.
+  an answer the same day, or before the receipt day of a case accepted after hours, is 0. The
+  store counts them (connectors.db.report_queries, on the calendar table) and hands over a
+  histogram; mean, median and p90 (nearest rank) are computed from it exactly.
 - *Backlog*: cases open at the report's instant (the period's end, or now if that is later),
   by age in working days since their receipt day; overdue when past their due date then.
 - *Satisfaction*: feedback given in the period, by the answering unit and by the case's field;
@@ -21,12 +23,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.domain.errors import CalendarError
-from gateway.domain.report_data import AnsweredCase, Dimension, GroupCount, Movements, OpenCase, RatingGroup
-from gateway.domain.working_days import WorkingCalendar
+from gateway.domain.report_data import (
+    BacklogGroup,
+    Dimension,
+    GroupCount,
+    HandlingGroup,
+    Movements,
+    RatingGroup,
+    Timeliness,
+)
 from gateway.reports.errors import ReportUnavailable
 from gateway.reports.period import Period
-from gateway.reports.stats import mean, median, nearest_rank
+from gateway.reports.stats import histogram_mean, histogram_median, histogram_nearest_rank
 
 UNKNOWN = "Không xác định"
 AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 5), (6, 10), (11, 15), (16, 30), (31, None))
@@ -120,54 +128,43 @@ def count_rows(
     return tuple(rows)
 
 
-def handling_days(calendar: WorkingCalendar, started_at: datetime, answered_at: datetime) -> int:
-    try:
-        days = calendar.working_days_between(calendar.receipt_day(started_at), answered_at)
-    except CalendarError as exc:
-        raise _outside(exc) from exc
-    return max(0, days)
-
-
 def timeliness(
-    cases: Sequence[AnsweredCase], calendar: WorkingCalendar, unit_names: Mapping[str, str]
+    groups: Sequence[HandlingGroup], unit_names: Mapping[str, str]
 ) -> tuple[tuple[TimelinessRow, ...], TimelinessRow]:
-    by_unit: dict[str, list[AnsweredCase]] = defaultdict(list)
-    for case in cases:
-        by_unit[case.unit_code].append(case)
+    by_unit: dict[str, list[HandlingGroup]] = defaultdict(list)
+    for group in groups:
+        by_unit[group.unit_code].append(group)
     codes = [*unit_names, *sorted(set(by_unit) - set(unit_names))]  # a unit since removed: kept
-    rows = tuple(_timeliness_row(c, unit_names.get(c, c), by_unit.get(c, []), calendar) for c in codes)
-    return rows, _timeliness_row(None, "Toàn Bộ", list(cases), calendar)
+    rows = tuple(_timeliness_row(c, unit_names.get(c, c), by_unit.get(c, [])) for c in codes)
+    return rows, _timeliness_row(None, "Toàn Bộ", groups)
 
 
-def _timeliness_row(
-    code: str | None, name: str, cases: Sequence[AnsweredCase], calendar: WorkingCalendar
-) -> TimelinessRow:
-    days = [handling_days(calendar, c.started_at, c.answered_at) for c in cases]
-    dated = [c for c in cases if c.due_at is not None]
-    on_time = sum(1 for c in dated if c.due_at is not None and c.answered_at <= c.due_at)
+def _timeliness_row(code: str | None, name: str, groups: Sequence[HandlingGroup]) -> TimelinessRow:
+    days: dict[int, int] = defaultdict(int)
+    by_timeliness: dict[Timeliness, int] = defaultdict(int)
+    for group in groups:
+        days[_known(group.days)] += group.count
+        by_timeliness[group.timeliness] += group.count
     return TimelinessRow(
         code=code,
         name=name,
-        answered=len(cases),
-        on_time=on_time,
-        late=len(dated) - on_time,
-        no_deadline=len(cases) - len(dated),
-        mean_days=mean(days),
-        median_days=median(days),
-        p90_days=nearest_rank(days, 90),
+        answered=sum(by_timeliness.values()),
+        on_time=by_timeliness[Timeliness.ON_TIME],
+        late=by_timeliness[Timeliness.LATE],
+        no_deadline=by_timeliness[Timeliness.NO_DEADLINE],
+        mean_days=histogram_mean(days),
+        median_days=histogram_median(days),
+        p90_days=histogram_nearest_rank(days, 90),
     )
 
 
-def backlog(cases: Sequence[OpenCase], calendar: WorkingCalendar, as_of: datetime) -> tuple[BacklogRow, ...]:
+def backlog(groups: Iterable[BacklogGroup]) -> tuple[BacklogRow, ...]:
     counts = [[0, 0] for _ in AGE_BUCKETS]
-    for case in cases:
-        try:
-            age = max(0, calendar.working_days_between(calendar.receipt_day(case.started_at), as_of))
-        except CalendarError as exc:
-            raise _outside(exc) from exc
-        index = next(i for i, (low, high) in enumerate(AGE_BUCKETS) if high is None or age <= high)
-        counts[index][0] += 1
-        counts[index][1] += case.due_at is not None and case.due_at < as_of
+    for group in groups:
+        age = _known(group.age_days)
+        index = next(i for i, (_, high) in enumerate(AGE_BUCKETS) if high is None or age <= high)
+        counts[index][0] += group.count
+        counts[index][1] += group.count if group.overdue else 0
     return tuple(
         BacklogRow(low, high, n, late) for (low, high), (n, late) in zip(AGE_BUCKETS, counts, strict=True)
     )
@@ -193,8 +190,14 @@ def _satisfaction_row(code: str | None, name: str, sums: Sequence[int]) -> Satis
     return SatisfactionRow(code, name, feedback, total / feedback, satisfied / feedback)
 
 
-def _outside(exc: CalendarError) -> ReportUnavailable:
-    return ReportUnavailable(
-        f"Không tính được ngày làm việc: {exc} (xem config/calendar.yaml, mục years).",
-        f"Working days cannot be counted: {exc} (see config/calendar.yaml, years).",
-    )
+def _known(days: int | None) -> int:
+    """A count of working days, or the report is unavailable: a case dated outside the calendar's
+    years has no count, and leaving it out would make every figure quietly wrong."""
+    if days is None:
+        raise ReportUnavailable(
+            "Không tính được ngày làm việc: có hồ sơ ngoài các năm của lịch làm việc "
+            "(xem config/calendar.yaml, mục years).",
+            "Working days cannot be counted: a case falls outside the working-day calendar's years "
+            "(see config/calendar.yaml, years).",
+        )
+    return days

@@ -1,14 +1,25 @@
 """A report for a period: the store's reads (connectors.db.report_queries), the working-day
-calendar (config/calendar.yaml), names from config/ and the 2025 provinces, put together."""
+calendar (config/calendar.yaml), names from config/ and the 2025 provinces, put together.
+
+The store counts working days itself, on a calendar table it keeps a copy of the gateway's
+calendar in: `prepare()` refreshes that copy when the calendar changed (the gateway calls it at
+start; the first report of a process calls it too, so the CLI needs nothing more)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, time
 from typing import Protocol
 
 from gateway.domain.petition import Channel, Kind, SenderType
-from gateway.domain.report_data import AnsweredCase, Dimension, GroupCount, Movements, OpenCase, RatingGroup
+from gateway.domain.report_data import (
+    BacklogGroup,
+    Dimension,
+    GroupCount,
+    HandlingGroup,
+    Movements,
+    RatingGroup,
+)
 from gateway.domain.routing import RoutingTable
 from gateway.domain.working_days import WorkingCalendar
 from gateway.reports import model
@@ -40,11 +51,17 @@ SENDER_NAMES = {
 
 
 class ReportReads(Protocol):
+    async def prepare_calendar(self, calendar: WorkingCalendar) -> bool:
+        """Make the store's calendar table match `calendar`; True when it had to be rewritten."""
+        ...
+
     async def received(self, dimension: Dimension, start: datetime, end: datetime) -> list[GroupCount]: ...
 
-    async def answered(self, start: datetime, end: datetime) -> list[AnsweredCase]: ...
+    async def answered(
+        self, start: datetime, end: datetime, office_close: time
+    ) -> list[HandlingGroup]: ...
 
-    async def open_at(self, moment: datetime) -> list[OpenCase]: ...
+    async def open_at(self, moment: datetime, office_close: time) -> list[BacklogGroup]: ...
 
     async def movements(self, start: datetime, end: datetime) -> Movements: ...
 
@@ -66,9 +83,19 @@ class Reports:
         self._clock = clock
         self._units = {code: unit.name for code, unit in routing.units.items()}
         self._fields = {code: f.name for code, f in routing.fields.items()}
+        self._prepared = False
+
+    async def prepare(self) -> bool:
+        """Bring the store's calendar table in line with this calendar (True: it was rewritten)."""
+        refreshed = await self._reads.prepare_calendar(self._calendar)
+        self._prepared = True
+        return refreshed
 
     async def build(self, period: Period) -> model.Report:
+        if not self._prepared:
+            await self.prepare()
         now = self._clock()
+        close = self._calendar.office_close
         as_of = min(period.end, now)
         start, end = period.start, period.end
         names = {
@@ -83,7 +110,7 @@ class Reports:
         for dimension, (labels, to_code) in names.items():
             groups = await self._reads.received(dimension, start, end)
             received[dimension] = model.count_rows(groups, labels, to_code)
-        by_unit, total = model.timeliness(await self._reads.answered(start, end), self._calendar, self._units)
+        by_unit, total = model.timeliness(await self._reads.answered(start, end, close), self._units)
         return model.Report(
             period=period,
             as_of=as_of,
@@ -92,7 +119,7 @@ class Reports:
             received=received,
             answered=by_unit,
             answered_total=total,
-            backlog=model.backlog(await self._reads.open_at(as_of), self._calendar, as_of),
+            backlog=model.backlog(await self._reads.open_at(as_of, close)),
             movements=await self._reads.movements(start, end),
             satisfaction_by_unit=model.satisfaction(await self._reads.ratings(True, start, end), self._units),
             satisfaction_by_field=model.satisfaction(

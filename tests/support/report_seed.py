@@ -1,6 +1,7 @@
 """A seeded data set for the report tests: cases with every outcome (answered on time or late,
 transferred between units or out, withdrawn, rejected, still open), written straight into the
-store's tables as the gateway would have left them, with plain Python records the tests compute
+store's tables as the gateway would have left them (the case's report and timeline columns through
+the case repository's own helpers), with plain Python records the tests compute
 expected figures from (without the report code)."""
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.db.case_repository import report_columns, timeline_columns
 from connectors.db.petition_codec import petition_to_json
 from connectors.db.tables import AnswerRow, CaseRow, FeedbackRow, StatusHistoryRow
+from gateway.domain.case import Status, StatusChange
 from gateway.domain.petition import Address, Channel, Kind, Petition, Sender, SenderType
 
 VN = timezone(timedelta(hours=7))
@@ -158,6 +161,11 @@ async def write_seed(engine: AsyncEngine, cases: list[SeedCase]) -> None:
                     created_at=case.received_at,
                     updated_at=now,
                     due_at=case.due_at,
+                    **report_columns(petition),
+                    **timeline_columns(
+                        [StatusChange(n, Status(st), u, st, at) for n, (st, u, at) in enumerate(history(case), 1)]
+                    ),
+                    first_answered_at=case.answers[0] if case.answers else None,
                 )
             )
             rows = [

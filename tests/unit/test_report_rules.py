@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from gateway.domain.report_data import GroupCount, RatingGroup
+from connectors.db.calendar_table import calendar_days, fingerprint
+from gateway.domain.report_data import BacklogGroup, GroupCount, HandlingGroup, RatingGroup, Timeliness
 from gateway.domain.working_days import WorkingCalendar
 from gateway.reports.errors import InvalidPeriod, ReportUnavailable
-from gateway.reports.model import UNKNOWN, BacklogRow, count_rows, handling_days, satisfaction
+from gateway.reports.model import UNKNOWN, BacklogRow, backlog, count_rows, satisfaction, timeliness
 from gateway.reports.period import parse_period
 from gateway.reports.provinces import load_provinces
-from gateway.reports.stats import mean, median, nearest_rank
+from gateway.reports.stats import histogram_mean, histogram_median, histogram_nearest_rank
 
 VN = timezone(timedelta(hours=7))
 
@@ -46,12 +48,36 @@ def test_a_bad_period_is_refused_in_both_languages(text: str) -> None:
 
 
 def test_statistics_by_hand() -> None:
-    values = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]  # sorted: 1 1 2 3 3 4 5 5 6 9
-    assert mean(values) == 3.9
-    assert median(values) == 3.5 and median([7, 1, 3]) == 3.0
-    assert nearest_rank(values, 90) == 6.0  # the 9th of 10
-    assert nearest_rank(values, 100) == 9.0 and nearest_rank([4], 90) == 4.0
-    assert mean([]) is None and median([]) is None and nearest_rank([], 90) is None
+    values = Counter([3, 1, 4, 1, 5, 9, 2, 6, 5, 3])  # sorted: 1 1 2 3 3 4 5 5 6 9
+    assert histogram_mean(values) == 3.9
+    assert histogram_median(values) == 3.5 and histogram_median(Counter([7, 1, 3])) == 3.0
+    assert histogram_nearest_rank(values, 90) == 6.0  # the 9th of 10
+    assert histogram_nearest_rank(values, 100) == 9.0 and histogram_nearest_rank({4: 1}, 90) == 4.0
+    assert histogram_median({0: 0, 2: 2}) == 2.0  # an empty bucket is no value
+    assert histogram_mean({}) is None and histogram_median({}) is None
+    assert histogram_nearest_rank({}, 90) is None
+
+
+def test_timeliness_and_backlog_from_the_stores_histograms() -> None:
+    groups = [
+        HandlingGroup("A", Timeliness.ON_TIME, 2, 3),
+        HandlingGroup("A", Timeliness.LATE, 12, 1),
+        HandlingGroup("B", Timeliness.NO_DEADLINE, 0, 2),
+        HandlingGroup("GONE", Timeliness.ON_TIME, 5, 1),  # a unit since removed from config
+    ]
+    rows, total = timeliness(groups, {"A": "Đơn vị A", "B": "Đơn vị B", "C": "Đơn vị C"})
+    by_code = {r.code: r for r in rows}
+    assert [r.code for r in rows] == ["A", "B", "C", "GONE"]
+    a = by_code["A"]
+    assert (a.answered, a.on_time, a.late, a.no_deadline, a.on_time_share) == (4, 3, 1, 0, 0.75)
+    assert (a.mean_days, a.median_days, a.p90_days) == (4.5, 2.0, 12.0)
+    assert by_code["C"].answered == 0 and by_code["C"].mean_days is None
+    assert by_code["B"].on_time_share is None  # no due dates: no share
+    # every case: days 0 0 2 2 2 5 12
+    assert (total.answered, total.median_days, total.p90_days) == (7, 2.0, 12.0)
+    assert total.mean_days == pytest.approx(23 / 7)
+    ages = backlog([BacklogGroup(0, False, 2), BacklogGroup(6, True, 1), BacklogGroup(40, True, 4)])
+    assert [(r.count, r.overdue) for r in ages] == [(2, 0), (1, 1), (0, 0), (0, 0), (4, 4)]
 
 
 def test_the_2025_provinces_and_the_codes_merged_away() -> None:
@@ -91,13 +117,27 @@ def test_satisfaction_rows_and_backlog_labels() -> None:
     assert BacklogRow(31, None, 1, 0).label == "Trên 30 ngày làm việc"
 
 
-def test_a_date_outside_the_calendar_makes_the_report_unavailable_not_wrong() -> None:
-    calendar = WorkingCalendar(
-        days_off={}, worked=frozenset(), first=date(2026, 1, 1), last=date(2026, 12, 31)
-    )
-    assert (
-        handling_days(calendar, datetime(2026, 10, 5, 9, tzinfo=VN), datetime(2026, 10, 9, 9, tzinfo=VN)) == 4
-    )
+def test_a_case_outside_the_calendar_makes_the_report_unavailable_not_wrong() -> None:
+    outside = [HandlingGroup("A", Timeliness.ON_TIME, None, 1)]  # the store found no calendar day
     with pytest.raises(ReportUnavailable) as caught:
-        handling_days(calendar, datetime(2026, 12, 30, 9, tzinfo=VN), datetime(2027, 1, 4, 9, tzinfo=VN))
+        timeliness(outside, {"A": "A"})
     assert "config/calendar.yaml" in caught.value.message_vi
+    with pytest.raises(ReportUnavailable):
+        backlog([BacklogGroup(None, False, 1)])
+
+
+def test_the_calendar_table_rows_count_working_days_as_the_calendar_does() -> None:
+    calendar = WorkingCalendar(
+        days_off={date(2026, 10, 7): "Ngày nghỉ"},
+        worked=frozenset({date(2026, 10, 10)}),  # a Saturday worked
+        first=date(2026, 10, 1),
+        last=date(2026, 10, 31),
+    )
+    days = {d.day: d for d in calendar_days(calendar)}
+    assert len(days) == 31 and days[date(2026, 10, 1)].day_number == (date(2026, 10, 1) - date(1970, 1, 1)).days
+    for a in days.values():
+        assert a.working == calendar.is_working_day(a.day)
+        for b in days.values():
+            assert b.working_index - a.working_index == calendar.working_days_between(a.day, b.day)
+    other = WorkingCalendar(days_off={}, worked=frozenset(), first=calendar.first, last=calendar.last)
+    assert fingerprint(calendar) != fingerprint(other) and fingerprint(calendar) == fingerprint(calendar)
