@@ -195,7 +195,9 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         on_reply=metrics.unit_reply,
     )
-    wire_log = NationalWireLog(MessageLogHook(uow, utc_now, group=log_writes), national_id=settings.national_id)
+    wire_log = NationalWireLog(
+        MessageLogHook(uow, utc_now, group=log_writes), national_id=settings.national_id
+    )
     client, sender = build_national(settings, uow, signer, trust, wire_log, metrics=metrics)
     reconciliation = Reconciliation(
         listing=client,

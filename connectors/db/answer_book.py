@@ -38,7 +38,9 @@ class SqlAnswerBook:
             await self._session.execute(insert(AnswerRow).values(row))
             # the case's first answer, which the reports count answers by (report_queries)
             await self._session.execute(
-                update(CaseRow).where(CaseRow.petition_id == answer.petition_id).values(first_answered_at=first),
+                update(CaseRow)
+                .where(CaseRow.petition_id == answer.petition_id)
+                .values(first_answered_at=first),
                 execution_options={"synchronize_session": False},
             )
 

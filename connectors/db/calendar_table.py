@@ -15,8 +15,9 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, delete, func, insert, select
+from sqlalchemy import BigInteger, ColumnElement, SQLColumnExpression, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import cast
 
@@ -95,7 +96,7 @@ async def sync_calendar(engine: AsyncEngine, calendar: WorkingCalendar) -> bool:
     return True
 
 
-def local_seconds(dialect: str, instant: ColumnElement[datetime]) -> ColumnElement[int]:
+def local_seconds(dialect: str, instant: SQLColumnExpression[Any]) -> ColumnElement[int]:
     """Seconds since 1970-01-01 00:00 Vietnam time of a stored instant, whole seconds down."""
     if dialect == "postgresql":
         # floor, not a cast: a cast rounds, and 16:59:59.7 would become 17:00:00 (after hours)
@@ -105,12 +106,12 @@ def local_seconds(dialect: str, instant: ColumnElement[datetime]) -> ColumnEleme
     return cast(epoch, BigInteger) + OFFSET_SECONDS
 
 
-def day_number(dialect: str, instant: ColumnElement[datetime]) -> ColumnElement[int]:
+def day_number(dialect: str, instant: SQLColumnExpression[Any]) -> ColumnElement[int]:
     """The Vietnam-time day of a stored instant, as `calendar_days.day_number`."""
     return _floor_div(local_seconds(dialect, instant), 86400)
 
 
-def second_of_day(dialect: str, instant: ColumnElement[datetime]) -> ColumnElement[int]:
+def second_of_day(dialect: str, instant: SQLColumnExpression[Any]) -> ColumnElement[int]:
     """The Vietnam-time clock of a stored instant, in seconds after midnight."""
     seconds = local_seconds(dialect, instant)
     return seconds - _floor_div(seconds, 86400) * 86400

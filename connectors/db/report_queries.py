@@ -84,13 +84,14 @@ class SqlReportQueries:
         return [GroupCount(None if r.key is None else str(r.key), int(r.n)) for r in rows]
 
     def _receipt_index(
-        self, started: ColumnElement[datetime], day: Any, office_close: time
+        self, started: ColumnElement[Any], day: type[CalendarDayRow], office_close: time
     ) -> ColumnElement[int]:
         """The running working-day count of the receipt day of a case started at `started`,
         `day` being the calendar row of `started`'s own date."""
         close = office_close.hour * 3600 + office_close.minute * 60 + office_close.second
         in_hours = and_(day.working.is_(True), second_of_day(self._dialect, started) < close)
-        return day.working_index + case((in_hours, 0), else_=1)
+        index: ColumnElement[int] = day.working_index + case((in_hours, 0), else_=1)
+        return index
 
     async def answered(self, start: datetime, end: datetime, office_close: time) -> list[HandlingGroup]:
         started = func.coalesce(CaseRow.accepted_at, CaseRow.received_at)
@@ -211,7 +212,7 @@ class SqlReportQueries:
             for r in await self._all(statement)
         ]
 
-    async def _all(self, statement: Select[Any]) -> list[Any]:
+    async def _all(self, statement: Select[*tuple[Any, ...]]) -> list[Any]:
         with map_db_errors():
             async with self._sessions() as session:
                 return list((await session.execute(statement)).all())

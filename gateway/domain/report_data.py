@@ -5,7 +5,6 @@ from its WorkingCalendar, so even handling times come back as counts per number 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 SATISFIED_FROM = 4

@@ -63,7 +63,7 @@ class LogGroupCommit:
                 raise
             except Exception as exc:  # each entry is tried again on its own below
                 if len(batch) > 1:
-                    log.warning("message log: a batch of %d failed (%s); one entry at a time", len(batch), exc)
+                    log.warning("message log: a batch of %d failed (%s): one at a time", len(batch), exc)
                 await _one_by_one(self._uow, batch)
                 continue
             for (_, done), entry_id in zip(batch, ids, strict=True):

@@ -6,8 +6,8 @@ counting working days in SQL."""
 from __future__ import annotations
 
 import hashlib
-from importlib import import_module
 from datetime import date, datetime, timedelta, timezone
+from importlib import import_module
 from typing import Any
 
 import pytest
@@ -199,7 +199,9 @@ async def test_office_hours_to_the_second_and_dates_outside_the_calendar(
     assert (report.answered_total.answered, report.answered_total.mean_days) == (3, pytest.approx(2 / 3))
     assert report.answered_total.median_days == 1.0
 
-    narrow = WorkingCalendar(days_off={}, worked=frozenset(), first=date(2026, 10, 6), last=date(2026, 12, 31))
+    narrow = WorkingCalendar(
+        days_off={}, worked=frozenset(), first=date(2026, 10, 6), last=date(2026, 12, 31)
+    )
     with pytest.raises(ReportUnavailable) as caught:
         await reports(db_migrated, narrow, datetime(2026, 11, 20, tzinfo=VN)).build(parse_period("2026-10"))
     assert "config/calendar.yaml" in caught.value.message_vi

@@ -163,7 +163,7 @@ async def write_seed(engine: AsyncEngine, cases: list[SeedCase]) -> None:
                     due_at=case.due_at,
                     **report_columns(petition),
                     **timeline_columns(
-                        [StatusChange(n, Status(st), u, st, at) for n, (st, u, at) in enumerate(history(case), 1)]
+                        [StatusChange(n, Status(s), u, s, t) for n, (s, u, t) in enumerate(history(case), 1)]
                     ),
                     first_answered_at=case.answers[0] if case.answers else None,
                 )

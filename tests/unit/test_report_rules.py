@@ -134,7 +134,8 @@ def test_the_calendar_table_rows_count_working_days_as_the_calendar_does() -> No
         last=date(2026, 10, 31),
     )
     days = {d.day: d for d in calendar_days(calendar)}
-    assert len(days) == 31 and days[date(2026, 10, 1)].day_number == (date(2026, 10, 1) - date(1970, 1, 1)).days
+    assert len(days) == 31
+    assert days[date(2026, 10, 1)].day_number == (date(2026, 10, 1) - date(1970, 1, 1)).days
     for a in days.values():
         assert a.working == calendar.is_working_day(a.day)
         for b in days.values():
