@@ -36,7 +36,7 @@ import report
 import signing
 from envelopes import Envelope, signed_envelopes
 from machine import load_average, machine
-from stack import Stack, gateway_stack
+from stack import Stack, gateway_stack, settings_env
 
 MIB = 1024 * 1024
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -148,6 +148,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--drain", type=float, default=120.0, help="the longest wait for cases after a phase")
     ap.add_argument("--attachment-ratio", type=float, default=0.25)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--set", action="append", default=[], metavar="PAKN_NAME=VALUE",
+                    help="a gateway setting for this run (repeatable), e.g. PAKN_MESSAGE_LOG_BATCH=1")
     ap.add_argument(
         "--profile", type=Path, help="py-spy the gateway during the closed loop; collapsed stacks to this file"
     )
@@ -160,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     load_start = load_average()
     print(f"inbound: {args.db}, portal {args.portal}; load average at start {load_start}")
-    with gateway_stack(args.db, portal_down=args.portal == "down", keep=args.keep) as stack:
+    env = settings_env(args.set)
+    with gateway_stack(args.db, portal_down=args.portal == "down", env=env, keep=args.keep) as stack:
         key = signing.load_pem_key(stack.pki.national_cert, stack.pki.national_key)
         # enough for the closed loop at its count and the half-rate phase at half of the best case
         total = args.warmup + args.count + args.count // 2 + 10

@@ -39,7 +39,7 @@ import seed
 from connectors.amqp.demo_unit import REPLY_SCHEMA, DemoSigner, answer_text
 from connectors.amqp.topology import REPLIES_EXCHANGE, unit_error_queue_name
 from machine import load_average, machine
-from stack import Stack, gateway_stack
+from stack import Stack, gateway_stack, settings_env
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MIB = 1024 * 1024
@@ -164,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--answers", type=int, default=400, help="how many of them get an answer")
     ap.add_argument("--seconds", type=float, default=180.0, help="the longest wait of a phase")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--set", action="append", default=[], metavar="PAKN_NAME=VALUE",
+                    help="a gateway setting for this run (repeatable)")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args(argv)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -174,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     def prepare(url: str, suffix: str) -> None:
         seeding.update(asyncio.run(seed.seed(url, args.cases, unit_of=lambda u: f"{u}_{suffix}", status="04")))
 
-    with gateway_stack(args.db, prepare=prepare, keep=args.keep) as stack:
+    with gateway_stack(args.db, prepare=prepare, env=settings_env(args.set), keep=args.keep) as stack:
         print(f"seeded {seeding}")
         results = uvloop.run(run(args, stack))
         final = stack.arrivals(0)

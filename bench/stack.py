@@ -59,6 +59,17 @@ class Stack:
         return result
 
 
+def settings_env(pairs: list[str]) -> dict[str, str]:
+    """`PAKN_NAME=VALUE` strings (a command line's `--set`) as an environment."""
+    env = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.startswith("PAKN_"):
+            raise SystemExit(f"--set {pair!r}: use PAKN_NAME=VALUE")
+        env[name] = value
+    return env
+
+
 @contextmanager
 def sim_process(pki_dir: Path, log_path: Path, *, down: bool) -> Iterator[tuple[str, int]]:
     """The simulator as a child process; yields (base URL, pid)."""
