@@ -58,14 +58,14 @@ def _ms(summary: dict[str, Any]) -> dict[str, Any]:
 async def phase(
     stack: Stack, arrivals: load.Arrivals, envelopes: list[Envelope], *, name: str,
     concurrency: int | None = None, rate: float | None = None, seconds: float, drain: float,
-    profile: Path | None = None,
+    profile: Path | None = None, gil: bool = False,
 ) -> dict[str, Any]:
     """One measured phase: push, wait (bounded) for the cases to reach their queues, sum it up."""
     pushes = load.Pushes()
     port = stack.gateway.port
     database = make_url(stack.db_url).database if stack.db_url.startswith("postgresql") else None
     national_before = stack.ready().get("national_outbox", {})
-    spy = profiler.start(stack.gateway_pid, profile, seconds) if profile else None
+    spy = profiler.start(stack.gateway_pid, profile, seconds, gil=gil) if profile else None
     t0 = time.time()
     with load.ProcWatch(stack.gateway_pid, database) as watch:
         if rate is None:
@@ -123,7 +123,7 @@ async def run(args: argparse.Namespace, stack: Stack, envelopes: list[Envelope])
         loop_envs, rest = rest[: args.count], rest[args.count :]
         saturated = await phase(
             stack, arrivals, loop_envs, name="closed loop", concurrency=args.concurrency,
-            seconds=args.seconds, drain=args.drain, profile=args.profile,
+            seconds=args.seconds, drain=args.drain, profile=args.profile, gil=args.profile_gil,
         )
         results.append(saturated)
         half = max(1.0, saturated["to_unit_queue_per_second"] / 2)
@@ -153,6 +153,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--profile", type=Path, help="py-spy the gateway during the closed loop; collapsed stacks to this file"
     )
+    ap.add_argument("--profile-gil", action="store_true", help="only samples holding the GIL (CPU)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (gateway log)")
     return ap.parse_args(argv)
 

@@ -162,12 +162,13 @@ def _hit(row: Any) -> CaseHit:
 
 async def _detail(session: AsyncSession, petition_id: str) -> CaseDetail | None:
     head = select(
-        CaseRow.status, CaseRow.unit_code, CaseRow.created_at, CaseRow.updated_at, CaseRow.petition_json
+        CaseRow.status, CaseRow.unit_code, CaseRow.created_at, CaseRow.updated_at, CaseRow.petition_json,
+        CaseRow.due_at, CaseRow.due_source,
     ).where(CaseRow.petition_id == petition_id)
     found = (await session.execute(head)).one_or_none()
     if found is None:
         return None
-    status, unit_code, created_at, updated_at, petition_json = found
+    status, unit_code, created_at, updated_at, petition_json, due_at, due_source = found
     history = (
         await session.execute(
             select(
@@ -246,4 +247,6 @@ async def _detail(session: AsyncSession, petition_id: str) -> CaseDetail | None:
             LoggedMessage(i, d, peer, op, mid, verdict, signer, outcome, at, int(size or 0), digest)
             for i, d, peer, op, mid, verdict, signer, outcome, at, size, digest in messages
         ),
+        due_at=due_at,
+        due_source=due_source,
     )

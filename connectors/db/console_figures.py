@@ -56,7 +56,7 @@ async def published_between(source: SessionSource, after: datetime, until: datet
 
 
 async def overdue_count(source: SessionSource, now: datetime) -> int:
-    """Open cases past the due date the portal sent (``cases.due_at``; a case without one never counts)."""
+    """Open cases past their deadline (``cases.due_at``: the portal's DueAt or working days)."""
     query = (
         select(func.count())
         .select_from(CaseRow)

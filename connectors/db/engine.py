@@ -15,6 +15,12 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL connections kept open for reuse, and how many more may open in a burst. With
+# SQLAlchemy's 5 kept, a loaded gateway (dozens of SOAP calls at once, each a few short
+# transactions) closed and reopened connections all the time: a backend forked and every
+# statement prepared again, per transaction (BENCHMARKS.md, the inbound profile).
+POOL_SIZE = 20
+POOL_OVERFLOW = 10
 READ_ONLY = "pakn_read_only"  # execution option: see read_only()
 
 
@@ -27,7 +33,7 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_M
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, sqlite_busy_timeout_ms)
-    return create_async_engine(parsed, pool_pre_ping=True)
+    return create_async_engine(parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -95,8 +95,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "overview.cases": {"vi": "Hồ sơ", "en": "Cases"},
     "overview.overdue": {"vi": "Quá hạn", "en": "Overdue"},
     "overview.overdue_note": {
-        "vi": "Theo hạn (DueAt) Cổng quốc gia gửi; hồ sơ chưa kết thúc.",
-        "en": "By the DueAt the portal sent; open cases only.",
+        "vi": "Quá hạn giải quyết (hạn Cổng quốc gia gửi, hoặc tính theo ngày làm việc); hồ sơ đang mở.",
+        "en": "Past the deadline (the portal's DueAt, else counted in working days); open cases only.",
     },
     "overview.overdue_unknown": {"vi": "chưa có số liệu hạn", "en": "no due-date data"},
     "overview.by_status": {"vi": "Theo trạng thái", "en": "By status"},

@@ -111,6 +111,10 @@ class CaseDetail:
     feedback: tuple[FeedbackView, ...] = ()
     answers: tuple[AnswerView, ...] = ()
     messages: tuple[LoggedMessage, ...] = ()
+    # the case's deadline (the portal's DueAt, or counted in working days at acceptance), not only
+    # what the petition carried: `petition.due_at` is the portal's alone
+    due_at: datetime | None = None
+    due_source: str | None = None
 
 
 @dataclass(frozen=True)

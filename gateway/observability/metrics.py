@@ -86,10 +86,12 @@ class GatewayMetrics:
         )
         self.cases = Gauge("pakn_cases", "Cases by status code (sampled)", ["status"], registry=r)
         self.cases_overdue = Gauge(
-            "pakn_cases_overdue", "Open cases whose DueAt (from the portal) has passed (sampled)", registry=r
+            "pakn_cases_overdue",
+            "Open cases past their deadline (portal DueAt or working days) (sampled)",
+            registry=r,
         )
         self.cases_with_due = Gauge(
-            "pakn_cases_open_with_due_date", "Open cases that carry a DueAt at all (sampled)", registry=r
+            "pakn_cases_open_with_due_date", "Open cases that have a deadline at all (sampled)", registry=r
         )
         self.sample_errors = Counter(
             "pakn_metrics_sample_errors", "Failed samples of the gauges that need I/O", ["part"], registry=r

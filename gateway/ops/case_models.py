@@ -29,7 +29,9 @@ class CaseHitOut(BaseModel):
     email: str | None = Field(description="Masked for viewers")
     id_number: str | None = Field(description="Citizen id number; masked for viewers")
     received_at: datetime
-    due_at: datetime | None = Field(description="The portal's DueAt, when it sent one")
+    due_at: datetime | None = Field(
+        description="The case's deadline: the portal's DueAt, else counted in working days at acceptance"
+    )
     updated_at: datetime
     overdue: bool = Field(description="Open and past due_at")
     href: str
@@ -142,6 +144,10 @@ class CasePageOut(BaseModel):
     unit_code: str
     created_at: datetime
     updated_at: datetime
+    due_at: datetime | None = Field(
+        description="The case's deadline: the portal's DueAt, else counted in working days at acceptance"
+    )
+    due_source: str | None = Field(description="portal, calendar, none (no limit configured for the kind)")
     overdue: bool
     masked: bool = Field(description="Personal data is masked (the caller is a viewer)")
     documents: bool = Field(description="The caller may download raw messages, PDFs and attachments")
@@ -179,6 +185,8 @@ def page_out(page: CasePage) -> CasePageOut:
         unit_code=d.unit_code,
         created_at=d.created_at,
         updated_at=d.updated_at,
+        due_at=d.due_at,
+        due_source=d.due_source,
         overdue=page.overdue,
         masked=page.masked,
         documents=docs,

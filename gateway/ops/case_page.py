@@ -43,7 +43,7 @@ class CasePages:
         if detail is None:
             raise _unknown_case(petition_id)
         full = principal.sees_personal_data
-        overdue = is_overdue(detail.petition.due_at, detail.status, self._clock())
+        overdue = is_overdue(detail.due_at, detail.status, self._clock())
         return CasePage(detail if full else mask_detail(detail), overdue, not full, full)
 
     async def raw_message(self, principal: Principal, petition_id: str, entry_id: int) -> Document:

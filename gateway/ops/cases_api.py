@@ -73,8 +73,8 @@ def cases_ops_router(auth: OpsAuth, search: CaseSearch, pages: CasePages) -> API
             " address or a supplement, ignoring diacritics, case and punctuation (\"nguoi co cong\""
             " finds \"người có công\"). `sender`: a phrase of the sender's name. `phone`: the whole"
             " number, however written. `status`, `unit`, `field`, `kind` may repeat (any of them)."
-            " `overdue`: open cases past the portal's DueAt. Pages: pass `next_cursor` back as"
-            " `cursor` with the same filters."
+            " `overdue`: open cases past their deadline (the portal's DueAt, else working days)."
+            " Pages: pass `next_cursor` back as `cursor` with the same filters."
         ),
     )
     async def search_cases(

@@ -4,12 +4,15 @@ answers, feedback, attachments, downloads; viewers masked and refused the docume
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.db.case_search_store import SqlCaseReads
 from connectors.db.message_log_store import verify_chain
+from connectors.db.tables import CaseRow
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from gateway.domain.operators import Principal, Role
 from gateway.ops.case_page import CasePages
@@ -46,7 +49,9 @@ async def test_the_page_holds_everything_about_the_case(pages: CasePages) -> Non
     assert [(u.action, u.content[:8]) for u in d.updates] == [("SUPPLEMENT", "Bổ sung:")]
     [answer] = d.answers
     assert (answer.answer_id, answer.document_size, answer.document_sha256) == (
-        "ANS-1", len(PDF), hashlib.sha256(PDF).hexdigest(),
+        "ANS-1",
+        len(PDF),
+        hashlib.sha256(PDF).hexdigest(),
     )
     assert [(f.rating, f.comment) for f in d.feedback] == [(4, "Cảm ơn, liên hệ 0911222333")]
     assert [(a.file_name, a.size, a.update_id) for a in d.attachments] == [("cccd.jpg", len(SCAN), None)]
@@ -106,3 +111,22 @@ async def test_petition_ids_on_the_log_leave_the_hash_chain_intact(
 ) -> None:
     async with db_uow() as uow:
         assert await verify_chain(uow) == (True, None)
+
+
+async def test_overdue_follows_the_cases_deadline_not_only_the_portals_due_at(
+    pages: CasePages, db_migrated: AsyncEngine
+) -> None:
+    """A deadline counted in working days lives in ``cases.due_at``; the petition's own DueAt may be
+    absent or differ. The page shows and judges by the case's deadline."""
+    later = NOW + timedelta(days=3)
+    async with db_migrated.begin() as c:
+        await c.execute(
+            sa.update(CaseRow).where(CaseRow.petition_id == PID).values(due_at=later, due_source="calendar")
+        )
+    page = await pages.page(OPERATOR, PID)
+    assert (page.detail.due_at, page.detail.due_source, page.overdue) == (later, "calendar", False)
+    async with db_migrated.begin() as c:
+        await c.execute(
+            sa.update(CaseRow).where(CaseRow.petition_id == PID).values(due_at=NOW - timedelta(hours=1))
+        )
+    assert (await pages.page(OPERATOR, PID)).overdue is True
