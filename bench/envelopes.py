@@ -43,7 +43,9 @@ def signed_envelopes(
     )
     out = []
     for petition in generate_petitions(count, seed=seed, attachment_ratio=attachment_ratio, prefix=prefix):
-        out.append(Envelope(petition["PetitionId"], sign_request(client, proxy, key, petition), _files(petition)))
+        out.append(
+            Envelope(petition["PetitionId"], sign_request(client, proxy, key, petition), _files(petition))
+        )
     return out
 
 

@@ -27,23 +27,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import uvloop
-from sqlalchemy.engine import make_url
-
+import asyncpg
 import load
 import profiler
 import report
-import signing
+import uvloop
 from envelopes import Envelope, signed_envelopes
 from machine import load_average, machine
+from sqlalchemy.engine import make_url
 from stack import Stack, gateway_stack, settings_env
+
+import signing
 
 MIB = 1024 * 1024
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def latencies(pushes: load.Pushes, arrivals: load.Arrivals, ids: list[str]) -> dict[str, Any]:
-    to_queue = [arrivals.at[i] - pushes.by_id[i].sent_at for i in ids if i in arrivals.at and i in pushes.by_id]
+    to_queue = [
+        arrivals.at[i] - pushes.by_id[i].sent_at for i in ids if i in arrivals.at and i in pushes.by_id
+    ]
     receipt = [p.receipt_seconds for i in ids if (p := pushes.by_id.get(i)) and p.receipt_seconds is not None]
     return {
         "push_to_unit_queue_ms": _ms(report.latency_summary(to_queue)),
@@ -56,18 +59,27 @@ def _ms(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 async def phase(
-    stack: Stack, arrivals: load.Arrivals, envelopes: list[Envelope], *, name: str,
-    concurrency: int | None = None, rate: float | None = None, seconds: float, drain: float,
-    profile: Path | None = None, gil: bool = False,
+    stack: Stack,
+    arrivals: load.Arrivals,
+    envelopes: list[Envelope],
+    *,
+    name: str,
+    concurrency: int | None = None,
+    rate: float | None = None,
+    seconds: float,
+    drain: float,
+    profile: Path | None = None,
+    gil: bool = False,
 ) -> dict[str, Any]:
     """One measured phase: push, wait (bounded) for the cases to reach their queues, sum it up."""
     pushes = load.Pushes()
     port = stack.gateway.port
     database = make_url(stack.db_url).database if stack.db_url.startswith("postgresql") else None
     national_before = stack.ready().get("national_outbox", {})
+    counters_before = await store_counters(stack.db_url)
     spy = profiler.start(stack.gateway_pid, profile, seconds, gil=gil) if profile else None
     t0 = time.time()
-    with load.ProcWatch(stack.gateway_pid, database) as watch:
+    with load.ProcWatch(stack.gateway_pid, database, sim_pid=stack.sim_pid) as watch:
         if rate is None:
             ran = await load.closed_loop(port, envelopes, concurrency or 1, seconds, pushes)
         else:
@@ -76,6 +88,8 @@ async def phase(
         complete = await arrivals.wait_for(set(accepted), drain)
         arrived = [arrivals.at[i] for i in accepted if i in arrivals.at]
     national_after = stack.ready().get("national_outbox", {})
+    await asyncio.sleep(1.5)  # PostgreSQL publishes its statistics about once a second
+    counters = _delta(await store_counters(stack.db_url), counters_before, len(accepted))
     if spy is not None:
         profiler.finish(spy)
     last = max(arrived, default=t0)
@@ -97,9 +111,34 @@ async def phase(
         "gateway_rss_mib": {"max": round(watch.rss_max / MIB, 1), "end": round(watch.rss() / MIB, 1)},
         "national_outbox_before": national_before,
         "national_outbox_after": national_after,
+        "store_per_petition": counters,
     }
     print(_line(result), flush=True)
     return result
+
+
+async def store_counters(db_url: str) -> dict[str, int]:
+    """PostgreSQL's own counts for the database: transactions, index and sequential scans (about
+    one per SELECT, UPDATE or DELETE), rows inserted, updated, deleted. {} on SQLite."""
+    if not db_url.startswith("postgresql"):
+        return {}
+    dsn = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits,"
+            " sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)) AS scans, sum(n_tup_ins) AS inserted,"
+            " sum(n_tup_upd) AS updated, sum(n_tup_del) AS deleted FROM pg_stat_user_tables"
+        )
+    finally:
+        await conn.close()
+    return {k: int(v or 0) for k, v in dict(row).items()}
+
+
+def _delta(after: dict[str, int], before: dict[str, int], petitions: int) -> dict[str, float]:
+    if not after or not petitions:
+        return {}
+    return {k: round((after[k] - before.get(k, 0)) / petitions, 1) for k in after}
 
 
 def _line(r: dict[str, Any]) -> str:
@@ -110,6 +149,7 @@ def _line(r: dict[str, Any]) -> str:
         f"| {r['to_unit_queue_per_second']:7.1f}/s to queue, receipts {r['receipts_per_second']}/s "
         f"| to queue p50/p95/p99 {q['p50']}/{q['p95']}/{q['p99']} ms, receipt p99 {rc['p99']} ms "
         f"| CPU gw {cpu.get('gateway')}% broker {cpu.get('broker')}% pg {cpu.get('postgres', '—')}% "
+        f"sim {cpu.get('portal_sim')}% "
         f"bench {cpu.get('bench')}% | RSS max {r['gateway_rss_mib']['max']} MiB"
     )
 
@@ -122,14 +162,28 @@ async def run(args: argparse.Namespace, stack: Stack, envelopes: list[Envelope])
         results = [await phase(stack, arrivals, warm, name="warm-up", concurrency=4, seconds=60, drain=30)]
         loop_envs, rest = rest[: args.count], rest[args.count :]
         saturated = await phase(
-            stack, arrivals, loop_envs, name="closed loop", concurrency=args.concurrency,
-            seconds=args.seconds, drain=args.drain, profile=args.profile, gil=args.profile_gil,
+            stack,
+            arrivals,
+            loop_envs,
+            name="closed loop",
+            concurrency=args.concurrency,
+            seconds=args.seconds,
+            drain=args.drain,
+            profile=args.profile,
+            gil=args.profile_gil,
         )
         results.append(saturated)
         half = max(1.0, saturated["to_unit_queue_per_second"] / 2)
         results.append(
-            await phase(stack, arrivals, rest, name="half rate", rate=half, seconds=args.half_seconds,
-                        drain=args.drain)
+            await phase(
+                stack,
+                arrivals,
+                rest,
+                name="half rate",
+                rate=half,
+                seconds=args.half_seconds,
+                drain=args.drain,
+            )
         )
         return results
     finally:
@@ -148,10 +202,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--drain", type=float, default=120.0, help="the longest wait for cases after a phase")
     ap.add_argument("--attachment-ratio", type=float, default=0.25)
     ap.add_argument("--out", type=Path)
-    ap.add_argument("--set", action="append", default=[], metavar="PAKN_NAME=VALUE",
-                    help="a gateway setting for this run (repeatable), e.g. PAKN_MESSAGE_LOG_BATCH=1")
     ap.add_argument(
-        "--profile", type=Path, help="py-spy the gateway during the closed loop; collapsed stacks to this file"
+        "--set",
+        action="append",
+        default=[],
+        metavar="PAKN_NAME=VALUE",
+        help="a gateway setting for this run (repeatable), e.g. PAKN_MESSAGE_LOG_BATCH=1",
+    )
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy the gateway during the closed loop; collapsed stacks to this file",
     )
     ap.add_argument("--profile-gil", action="store_true", help="only samples holding the GIL (CPU)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (gateway log)")
@@ -169,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         # enough for the closed loop at its count and the half-rate phase at half of the best case
         total = args.warmup + args.count + args.count // 2 + 10
         started = time.perf_counter()
-        envelopes = signed_envelopes(key, total, attachment_ratio=args.attachment_ratio, prefix="IN" + stamp[-6:])
+        envelopes = signed_envelopes(
+            key, total, attachment_ratio=args.attachment_ratio, prefix="IN" + stamp[-6:]
+        )
         print(f"{total} envelopes pre-signed in {time.perf_counter() - started:.1f} s (before any clock)")
         results = uvloop.run(run(args, stack, envelopes))
         log_levels = stack.gateway.log_levels()
@@ -179,8 +242,11 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "started": stamp,
         "load_average": {"start": load_start, "end": load_end},
-        "envelopes": {"count": total, "with_attachments": sum(1 for e in envelopes if e.attachments),
-                      "mean_bytes": round(sum(len(e.body) for e in envelopes) / total)},
+        "envelopes": {
+            "count": total,
+            "with_attachments": sum(1 for e in envelopes if e.attachments),
+            "mean_bytes": round(sum(len(e.body) for e in envelopes) / total),
+        },
         "phases": results,
         "gateway_log_levels": log_levels,
     }

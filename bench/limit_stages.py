@@ -8,6 +8,7 @@ broker, PostgreSQL, the no-op server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import subprocess
@@ -19,18 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
+import cpu
+import harness
 import httpx
+import rawhttp
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
-from sqlalchemy import LargeBinary, MetaData, Table, Column, Integer, insert
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, bindparam, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import cpu
-import harness
-import rawhttp
-from connectors.db.engine import make_engine
+from connectors.db.engine import make_engine, make_sessions
 
 HERE = Path(__file__).resolve().parent
 
@@ -83,12 +84,18 @@ def rsa_sign_stage(count: int, seconds: float) -> list[Stage]:
     public = key.public_key()
     return [
         timed_loop(
-            "cryptography", "RSA-2048 sign (PKCS#1 v1.5, SHA-256)",
-            lambda: key.sign(data, padding.PKCS1v15(), hashes.SHA256()), count, seconds,
+            "cryptography",
+            "RSA-2048 sign (PKCS#1 v1.5, SHA-256)",
+            lambda: key.sign(data, padding.PKCS1v15(), hashes.SHA256()),
+            count,
+            seconds,
         ),
         timed_loop(
-            "cryptography", "RSA-2048 verify",
-            lambda: public.verify(sig, data, padding.PKCS1v15(), hashes.SHA256()), count, seconds,
+            "cryptography",
+            "RSA-2048 verify",
+            lambda: public.verify(sig, data, padding.PKCS1v15(), hashes.SHA256()),
+            count,
+            seconds,
         ),
     ]
 
@@ -121,10 +128,20 @@ def dsig_stages(
     import signing
 
     return [
-        timed_loop("XML-DSig (signxml)", "sign, key object loaded once",
-                   lambda: signing.sign_xml(unsigned, key), count, seconds),
-        timed_loop("XML-DSig (signxml)", "verify (trust store, chain check)",
-                   lambda: signing.verify_xml(signed, trust), count, seconds),
+        timed_loop(
+            "XML-DSig (signxml)",
+            "sign, key object loaded once",
+            lambda: signing.sign_xml(unsigned, key),
+            count,
+            seconds,
+        ),
+        timed_loop(
+            "XML-DSig (signxml)",
+            "verify (trust store, chain check)",
+            lambda: signing.verify_xml(signed, trust),
+            count,
+            seconds,
+        ),
     ]
 
 
@@ -157,8 +174,14 @@ async def amqp_stages(amqp_url: str, count: int, seconds: float, size: int = 204
                     await asyncio.gather(*(exchange.publish(message(), queue_name) for _ in range(n)))
                     done += n
             case = "one awaited publish at a time" if window == 1 else f"pipelined, window {window}"
-            return Stage("aio-pika publish + confirm", case, done, meter.wall, meter.cpu,
-                         f"{size} B persistent, quorum queue")
+            return Stage(
+                "aio-pika publish + confirm",
+                case,
+                done,
+                meter.wall,
+                meter.cpu,
+                f"{size} B persistent, quorum queue",
+            )
 
         out.append(await publish(min(count // 10, 2000), 1, seconds))
         out.append(await publish(count, 100, seconds))
@@ -193,36 +216,42 @@ async def _consume(connection: Any, queue_name: str, prefetch: int, take: int, s
 
     with _meter(cpu.broker_group()) as meter:
         tag = await queue.consume(on_message)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(finished.wait(), seconds)
-        except TimeoutError:
-            pass
     await queue.cancel(tag)
     await channel.close()
-    return Stage("aio-pika consume + ack", f"prefetch {prefetch}", done, meter.wall, meter.cpu, "quorum queue")
+    return Stage(
+        "aio-pika consume + ack", f"prefetch {prefetch}", done, meter.wall, meter.cpu, "quorum queue"
+    )
 
 
 # --------------------------------------------------------------------------- HTTP
 
 
-async def http_stages(detached: bytes, concurrency: int, count: int, seconds: float) -> list[Stage]:
-    """POSTs to `noop_server.py` (a process of its own) from `concurrency` keep-alive connections."""
+def start_noop_server() -> tuple[subprocess.Popen[bytes], int]:
+    """`noop_server.py` in a process of its own, answering; (process, port)."""
     port = harness.free_port()
     server = subprocess.Popen(
         [sys.executable, str(HERE / "noop_server.py"), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/noop", content=b"x", timeout=2)
+            return server, port
+        except httpx.TransportError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("the no-op server did not start") from None
+            time.sleep(0.2)
+
+
+async def http_stages(detached: bytes, concurrency: int, count: int, seconds: float) -> list[Stage]:
+    """POSTs to `noop_server.py` from `concurrency` keep-alive connections."""
+    server, port = await asyncio.to_thread(start_noop_server)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.post(f"http://127.0.0.1:{port}/noop", content=b"x", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the no-op server did not start") from None
-                await asyncio.sleep(0.2)
         stages = []
         for path, body, case in (
             ("/noop", detached, "no-op route, body read"),
@@ -232,7 +261,7 @@ async def http_stages(detached: bytes, concurrency: int, count: int, seconds: fl
         return stages
     finally:
         server.terminate()
-        server.wait(timeout=15)
+        await asyncio.to_thread(server.wait, 15)
 
 
 async def _hammer(
@@ -259,8 +288,14 @@ async def _hammer(
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     if bad:
         raise RuntimeError(f"{bad} of {done} answers from {path} were not 200 ok")
-    return Stage("HTTP POST (uvicorn+uvloop+httptools, FastAPI)", case, done, meter.wall, meter.cpu,
-                 f"{len(body)} B body, {concurrency} keep-alive connections")
+    return Stage(
+        "HTTP POST (uvicorn+uvloop+httptools, FastAPI)",
+        case,
+        done,
+        meter.wall,
+        meter.cpu,
+        f"{len(body)} B body, {concurrency} keep-alive connections",
+    )
 
 
 async def _warm(port: int, path: str, body: bytes) -> None:
@@ -288,6 +323,7 @@ async def db_stages(kind: str, url: str, count: int, seconds: float, size: int =
         stages = [
             await _commits(engine, kind, 1, min(count // 5, 5000), seconds, size, extra),
             await _commits(engine, kind, 100, count, seconds, size, extra),
+            await _statements(engine, kind, count, seconds, extra),
         ]
         async with engine.begin() as conn:
             await conn.run_sync(_meta.drop_all)
@@ -297,7 +333,13 @@ async def db_stages(kind: str, url: str, count: int, seconds: float, size: int =
 
 
 async def _commits(
-    engine: AsyncEngine, kind: str, per_commit: int, count: int, seconds: float, size: int, extra: list[cpu.Group]
+    engine: AsyncEngine,
+    kind: str,
+    per_commit: int,
+    count: int,
+    seconds: float,
+    size: int,
+    extra: list[cpu.Group],
 ) -> Stage:
     body = os.urandom(size)
     done = 0
@@ -312,3 +354,32 @@ async def _commits(
                 done += per_commit
     name = "SQLite (WAL, synchronous=FULL)" if kind == "sqlite" else "PostgreSQL (asyncpg, sync commit)"
     return Stage(name, f"{per_commit} row(s) per commit", done, meter.wall, meter.cpu, f"{size} B rows")
+
+
+async def _statements(
+    engine: AsyncEngine, kind: str, count: int, seconds: float, extra: list[cpu.Group]
+) -> Stage:
+    """One SELECT by primary key through an AsyncSession, as the repositories issue theirs (100 per
+    transaction): what each of the gateway's many statements per petition costs, commit aside."""
+    sessions = make_sessions(engine)
+    done = 0
+    deadline = time.perf_counter() + seconds
+    query = select(_rows.c.body).where(_rows.c.id == bindparam("key"))
+    async with sessions() as session:
+        await session.execute(query, {"key": 1})
+        await session.commit()
+        with _meter(*extra) as meter:
+            while done < count and time.perf_counter() < deadline:
+                for key in range(1, 101):
+                    (await session.execute(query, {"key": key})).scalar_one_or_none()
+                await session.commit()
+                done += 100
+    name = "SQLite (WAL, synchronous=FULL)" if kind == "sqlite" else "PostgreSQL (asyncpg, sync commit)"
+    return Stage(
+        name,
+        "SELECT by key, AsyncSession (per statement)",
+        done,
+        meter.wall,
+        meter.cpu,
+        "100 statements per transaction",
+    )

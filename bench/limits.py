@@ -25,17 +25,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 import harness
 import limit_stages as st
 import pipeline
-import signing
 from envelopes import signed_envelopes
+from lxml import etree
+from machine import load_average, machine
+
+import signing
 from gateway.bootstrap import load_schema
 from gateway.inbound.soap_envelope import detach, request_element
 from gateway.inbound.xml_guard import parse_untrusted
-from machine import load_average, machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -85,7 +85,8 @@ def _show(stages: list[st.Stage]) -> None:
     global _shown
     for s in stages[_shown:]:
         groups = " ".join(f"{k}={1000 * v / max(s.count, 1):.3f}" for k, v in s.cpu.items())
-        print(f"{s.stage[:38]:38} {s.case[:36]:36} {s.per_second:10,.0f}/s  {s.cpu_ms():7.3f} ms CPU  ({groups})")
+        rate = f"{s.per_second:10,.0f}/s"
+        print(f"{s.stage[:38]:38} {s.case[:36]:36} {rate}  {s.cpu_ms():7.3f} ms CPU  ({groups})")
     _shown = len(stages)
 
 
@@ -96,8 +97,9 @@ def print_limits(limits: dict[str, Any]) -> None:
     ):
         lim = limits[name]
         print(
-            f"{title:44} {lim['cpu_ms_per_petition']:6.2f} ms CPU/petition → limit {lim['limit_per_second']:7,.0f}/s "
-            f"on {limits['cores']} cores; one process {lim['one_process_limit_per_second']:7,.0f}/s"
+            f"{title:44} {lim['cpu_ms_per_petition']:6.2f} ms CPU/petition → "
+            f"limit {lim['limit_per_second']:7,.0f}/s on {limits['cores']} cores; "
+            f"one process {lim['one_process_limit_per_second']:7,.0f}/s"
         )
         terms = ", ".join(f"{t['stage']}×{t['per_petition']:g} {100 * t['share']:.0f}%" for t in lim["terms"])
         print(f"{'':44} shares: {terms}")

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage
-
 import cpu
 import harness
 import rawhttp
-from connectors.amqp.topology import unit_queue_name
+from aio_pika.abc import AbstractIncomingMessage
 from envelopes import Envelope
+
+from connectors.amqp.topology import unit_queue_name
 
 ACCEPTED = re.compile(rb"Accepted>true<")
 SOAP_TYPE = "text/xml; charset=utf-8"
@@ -48,7 +48,7 @@ class Pushes:
 
 async def _push_one(connection: rawhttp.Connection, path: str, env: Envelope, pushes: Pushes) -> None:
     try:
-        answer = await connection.post(path, env.body, SOAP_TYPE, timeout=60)
+        answer = await connection.post(path, env.body, SOAP_TYPE, limit_seconds=60)
     except (OSError, TimeoutError, rawhttp.HttpError, asyncio.IncompleteReadError) as exc:
         pushes.by_id[env.petition_id] = Push(time.time(), None, type(exc).__name__)
         pushes.outcomes[type(exc).__name__] += 1
@@ -84,7 +84,12 @@ async def closed_loop(
 
 
 async def fixed_rate(
-    port: int, envelopes: list[Envelope], rate: float, seconds: float, pushes: Pushes, max_connections: int = 64
+    port: int,
+    envelopes: list[Envelope],
+    rate: float,
+    seconds: float,
+    pushes: Pushes,
+    max_connections: int = 64,
 ) -> float:
     """Petition i sent at t0 + i/rate (open loop: a slow answer does not slow the schedule), on a
     pool of keep-alive connections; returns the seconds it ran."""
@@ -138,8 +143,8 @@ class Arrivals:
             self.at.setdefault(str(message.correlation_id), now)
         await message.ack()
 
-    async def wait_for(self, ids: set[str], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, ids: set[str], within: float) -> bool:
+        deadline = time.monotonic() + within
         while not ids <= self.at.keys():
             if time.monotonic() > deadline:
                 return False
@@ -155,9 +160,13 @@ class Arrivals:
 class ProcWatch:
     """Every `interval` seconds: the gateway's RSS (max kept); CPU of gateway, broker, PostgreSQL."""
 
-    def __init__(self, gateway_pid: int, database: str | None, interval: float = 0.5) -> None:
+    def __init__(
+        self, gateway_pid: int, database: str | None, interval: float = 0.5, sim_pid: int | None = None
+    ) -> None:
         self.pid = gateway_pid
         self.groups = [cpu.Group("gateway", gateway_pid), cpu.broker_group(), cpu.self_group()]
+        if sim_pid is not None:
+            self.groups.append(cpu.Group("portal_sim", sim_pid))
         if database:
             self.groups.append(cpu.postgres_group(database))
         self.interval = interval

@@ -16,8 +16,11 @@ def load_average() -> list[float]:
 
 def machine() -> dict[str, Any]:
     model = next(
-        (ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-         if ln.startswith("model name")),
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
         "?",
     )
     return soak_machine() | {"cpu_model": model}

@@ -30,30 +30,41 @@ from typing import Any
 
 import aio_pika
 import asyncpg
-import uvloop
-from sqlalchemy.engine import make_url
-
 import load
+import profiler
 import report
 import seed
+import uvloop
+from machine import load_average, machine
+from sqlalchemy.engine import make_url
+from stack import Stack, gateway_stack, settings_env
+
 from connectors.amqp.demo_unit import REPLY_SCHEMA, DemoSigner, answer_text
 from connectors.amqp.topology import REPLIES_EXCHANGE, unit_error_queue_name
-from machine import load_average, machine
-from stack import Stack, gateway_stack, settings_env
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MIB = 1024 * 1024
 
 
 def reply(kind: str, petition_id: str, unit: str) -> dict[str, Any]:
-    body: dict[str, Any] = {"schema": REPLY_SCHEMA, "version": 1, "message_id": str(uuid.uuid4()), "type": kind,
-                            "petition_id": petition_id, "unit_code": unit}
+    body: dict[str, Any] = {
+        "schema": REPLY_SCHEMA,
+        "version": 1,
+        "message_id": str(uuid.uuid4()),
+        "type": kind,
+        "petition_id": petition_id,
+        "unit_code": unit,
+    }
     if kind == "note":
         body["text"] = "Đơn vị đang xác minh nội dung phản ánh với cơ quan bảo hiểm xã hội địa phương."
     if kind == "answer":
         signer = DemoSigner()
-        body |= {"content": answer_text(petition_id), "signer_name": signer.full_name,
-                 "signer_position": signer.position, "publish": False}
+        body |= {
+            "content": answer_text(petition_id),
+            "signer_name": signer.full_name,
+            "signer_position": signer.position,
+            "publish": False,
+        }
     return body
 
 
@@ -68,11 +79,23 @@ async def publish_all(amqp_url: str, replies: list[dict[str, Any]], window: int 
             chunk = replies[i : i + window]
             for r in chunk:
                 sent[r["petition_id"]] = time.time()
-            await asyncio.gather(*(exchange.publish(
-                aio_pika.Message(json.dumps(r, ensure_ascii=False).encode(), message_id=r["message_id"],
-                                 correlation_id=r["petition_id"], content_type="application/json",
-                                 type=f"pakn.reply.{r['type']}", delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                f"unit.{r['unit_code']}.reply.{r['type']}", mandatory=True) for r in chunk))
+            await asyncio.gather(
+                *(
+                    exchange.publish(
+                        aio_pika.Message(
+                            json.dumps(r, ensure_ascii=False).encode(),
+                            message_id=r["message_id"],
+                            correlation_id=r["petition_id"],
+                            content_type="application/json",
+                            type=f"pakn.reply.{r['type']}",
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        ),
+                        f"unit.{r['unit_code']}.reply.{r['type']}",
+                        mandatory=True,
+                    )
+                    for r in chunk
+                )
+            )
     finally:
         await connection.close()
     return sent
@@ -87,13 +110,22 @@ def matches(kind: str, row: list[Any]) -> bool:
     return bool(operation == "ReceiveStatus" and status == "05" and seq == (4 if kind == "claim" else 5))
 
 
-async def phase(stack: Stack, kind: str, cases: list[tuple[str, str]], cursor: list[int],
-                seconds: float) -> dict[str, Any]:
+async def phase(
+    stack: Stack,
+    kind: str,
+    cases: list[tuple[str, str]],
+    cursor: list[int],
+    seconds: float,
+    profile: Path | None = None,
+) -> dict[str, Any]:
     replies = [reply(kind, pid, unit) for pid, unit in cases]
     database = make_url(stack.db_url).database if stack.db_url.startswith("postgresql") else None
     arrived: dict[str, float] = {}
     wanted = {pid for pid, _ in cases}
-    with load.ProcWatch(stack.gateway_pid, database) as watch:
+    spy = None
+    if profile is not None:
+        spy = profiler.start(stack.gateway_pid, profile.with_name(f"{profile.stem}-{kind}.txt"), 30, gil=True)
+    with load.ProcWatch(stack.gateway_pid, database, sim_pid=stack.sim_pid) as watch:
         started = time.time()
         sent = await publish_all(stack.amqp_url, replies)
         published = time.time() - started
@@ -105,23 +137,33 @@ async def phase(stack: Stack, kind: str, cases: list[tuple[str, str]], cursor: l
             for row in got["rows"]:
                 if row[1] in wanted and matches(kind, row):
                     arrived.setdefault(row[1], row[6])
+    if spy is not None:
+        profiler.finish(spy)
     last = max(arrived.values(), default=started)
     lat = [arrived[p] - sent[p] for p in arrived]
     result = {
-        "phase": kind, "replies": len(replies), "published_in_s": round(published, 2),
-        "at_portal": len(arrived), "complete": len(arrived) == len(wanted),
+        "phase": kind,
+        "replies": len(replies),
+        "published_in_s": round(published, 2),
+        "at_portal": len(arrived),
+        "complete": len(arrived) == len(wanted),
         "per_second": round(len(arrived) / max(last - started, 1e-9), 1),
-        "reply_to_portal_ms": {k: (round(1000 * v, 1) if isinstance(v, float) else v)
-                               for k, v in report.latency_summary(lat).items()},
+        "reply_to_portal_ms": {
+            k: (round(1000 * v, 1) if isinstance(v, float) else v)
+            for k, v in report.latency_summary(lat).items()
+        },
         "cpu_percent_of_one_core": watch.percent(),
         "gateway_rss_mib": {"max": round(watch.rss_max / MIB, 1), "end": round(watch.rss() / MIB, 1)},
     }
     q = result["reply_to_portal_ms"]
     cpu = result["cpu_percent_of_one_core"]
-    print(f"{kind:>7}: {result['at_portal']}/{len(replies)} at portal, {result['per_second']}/s; reply → portal "
-          f"p50/p95/p99 {q['p50']}/{q['p95']}/{q['p99']} ms | CPU gw {cpu.get('gateway')}% broker "
-          f"{cpu.get('broker')}% pg {cpu.get('postgres', '—')}% | RSS max {result['gateway_rss_mib']['max']} MiB",
-          flush=True)
+    print(
+        f"{kind:>7}: {result['at_portal']}/{len(replies)} at portal, {result['per_second']}/s; "
+        f"reply → portal p50/p95/p99 {q['p50']}/{q['p95']}/{q['p99']} ms | CPU gw {cpu.get('gateway')}% "
+        f"broker {cpu.get('broker')}% pg {cpu.get('postgres', '—')}% sim {cpu.get('portal_sim')}% "
+        f"| RSS max {result['gateway_rss_mib']['max']} MiB",
+        flush=True,
+    )
     return result
 
 
@@ -129,7 +171,9 @@ async def seeded_cases(db_url: str, count: int) -> list[tuple[str, str]]:
     dsn = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
     conn = await asyncpg.connect(dsn)
     try:
-        rows = await conn.fetch("SELECT petition_id, unit_code FROM cases ORDER BY petition_id LIMIT $1", count)
+        rows = await conn.fetch(
+            "SELECT petition_id, unit_code FROM cases ORDER BY petition_id LIMIT $1", count
+        )
     finally:
         await conn.close()
     return [(r["petition_id"], r["unit_code"]) for r in rows]
@@ -151,9 +195,9 @@ async def errors_queued(stack: Stack) -> int:
 async def run(args: argparse.Namespace, stack: Stack) -> list[dict[str, Any]]:
     cases = await seeded_cases(stack.db_url, args.cases)
     cursor = [stack.arrivals(0)["next"]]
-    results = [await phase(stack, "claim", cases, cursor, args.seconds)]
+    results = [await phase(stack, "claim", cases, cursor, args.seconds, args.profile)]
     results.append(await phase(stack, "note", cases, cursor, args.seconds))
-    results.append(await phase(stack, "answer", cases[: args.answers], cursor, args.seconds))
+    results.append(await phase(stack, "answer", cases[: args.answers], cursor, args.seconds, args.profile))
     return results
 
 
@@ -164,9 +208,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--answers", type=int, default=400, help="how many of them get an answer")
     ap.add_argument("--seconds", type=float, default=180.0, help="the longest wait of a phase")
     ap.add_argument("--out", type=Path)
-    ap.add_argument("--set", action="append", default=[], metavar="PAKN_NAME=VALUE",
-                    help="a gateway setting for this run (repeatable)")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PAKN_NAME=VALUE",
+        help="a gateway setting for this run (repeatable)",
+    )
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument(
+        "--profile", type=Path, help="py-spy (GIL) of the claim and answer phases: FILE-claim.txt…"
+    )
     args = ap.parse_args(argv)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     load_start = load_average()
@@ -174,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     seeding: dict[str, Any] = {}
 
     def prepare(url: str, suffix: str) -> None:
-        seeding.update(asyncio.run(seed.seed(url, args.cases, unit_of=lambda u: f"{u}_{suffix}", status="04")))
+        seeding.update(
+            asyncio.run(seed.seed(url, args.cases, unit_of=lambda u: f"{u}_{suffix}", status="04"))
+        )
 
     with gateway_stack(args.db, prepare=prepare, env=settings_env(args.set), keep=args.keep) as stack:
         print(f"seeded {seeding}")
@@ -188,10 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     summary = {
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "machine": machine(), "started": stamp, "load_average": {"start": load_start, "end": load_end},
-        "seeding": seeding, "phases": results, "unit_error_messages": errors,
+        "machine": machine(),
+        "started": stamp,
+        "load_average": {"start": load_start, "end": load_end},
+        "seeding": seeding,
+        "phases": results,
+        "unit_error_messages": errors,
         "portal": {k: final[k] for k in ("answers_ok", "order_violations", "answers_before_assignment")},
-        "gateway_log_levels": log_levels, "gateway_log_problems": problems,
+        "gateway_log_levels": log_levels,
+        "gateway_log_problems": problems,
     }
     out.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"unit error messages {errors}; portal {summary['portal']}; log {log_levels}")

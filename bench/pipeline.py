@@ -21,7 +21,13 @@ from typing import Any
 
 # (key, how many per petition, which stage of limits.py, which CPU groups count for the gateway)
 INTAKE: tuple[tuple[str, float], ...] = (
-    ("http", 1), ("xsd", 1), ("verify", 1), ("sign", 1), ("commit1", 3), ("commit100", 1), ("publish", 1),
+    ("http", 1),
+    ("xsd", 1),
+    ("verify", 1),
+    ("sign", 1),
+    ("commit1", 3),
+    ("commit100", 1),
+    ("publish", 1),
 )
 STATUSES: tuple[tuple[str, float], ...] = (("sign", 3), ("http", 3), ("verify", 3), ("commit1", 9))
 
@@ -62,7 +68,9 @@ def stage_costs(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, fl
     return out
 
 
-def limit(costs: dict[str, dict[str, float]], parts: tuple[tuple[str, float], ...], cores: int) -> dict[str, Any]:
+def limit(
+    costs: dict[str, dict[str, float]], parts: tuple[tuple[str, float], ...], cores: int
+) -> dict[str, Any]:
     total = sum(n * costs[key]["all"] for key, n in parts)
     own = sum(n * costs[key]["own"] for key, n in parts)
     return {
@@ -71,8 +79,12 @@ def limit(costs: dict[str, dict[str, float]], parts: tuple[tuple[str, float], ..
         "limit_per_second": round(cores * 1000 / total, 1) if total else None,
         "one_process_limit_per_second": round(1000 / own, 1) if own else None,
         "terms": [
-            {"stage": key, "per_petition": n, "cpu_ms": round(costs[key]["all"], 4),
-             "share": round(n * costs[key]["all"] / total, 3) if total else None}
+            {
+                "stage": key,
+                "per_petition": n,
+                "cpu_ms": round(costs[key]["all"], 4),
+                "share": round(n * costs[key]["all"] / total, 3) if total else None,
+            }
             for key, n in parts
         ],
     }

@@ -20,10 +20,25 @@ PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
 def start(pid: int, out: Path, seconds: float, *, gil: bool = False) -> subprocess.Popen[bytes]:
     """Sample `pid` at 100 Hz for at most `seconds` without pausing it (--nonblocking)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    command = [PY_SPY, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--rate", "100",
-               "--format", "raw", "--nolineno", "--nonblocking", "--output", str(out)]
-    return subprocess.Popen([*command, *(["--gil"] if gil else [])],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [
+        PY_SPY,
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(max(1, int(seconds))),
+        "--rate",
+        "100",
+        "--format",
+        "raw",
+        "--nolineno",
+        "--nonblocking",
+        "--output",
+        str(out),
+    ]
+    return subprocess.Popen(
+        [*command, *(["--gil"] if gil else [])], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 def finish(process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
@@ -55,12 +70,73 @@ def summarise(path: Path, top: int = 40) -> tuple[int, list[tuple[str, float, fl
     return total, rows
 
 
+# (category, frames any of which puts a stack in it), tried in order; the first that matches wins
+CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("message log (hash-chained appends)", ("MessageLogHook.record", "LogGroupCommit.", "NationalWireLog.")),
+    (
+        "inbound: XML-DSig verify of the request",
+        ("verify_xml (signing/xml_dsig.py)|MinistryEndpoint._check",),
+    ),
+    ("inbound: parse, XSD, decode", ("MinistryEndpoint._check",)),
+    ("inbound: XML-DSig sign of the receipt", ("MinistryEndpoint._sign",)),
+    ("inbound: intake transaction", ("Intake._once",)),
+    ("relay: confirm → 04 (store)", ("StoreOutboxSource.",)),
+    ("relay: publish + confirms (AMQP)", ("OutboxRelay.",)),
+    ("national: XML-DSig sign of the status", ("sign_xml (signing/xml_dsig.py)|ZeepNationalClient",)),
+    ("national: verify of the portal's receipt", ("verify_xml (signing/xml_dsig.py)|ZeepNationalClient",)),
+    ("national: SOAP client (zeep, requests, HTTP)", ("ZeepNationalClient.", "client_pool.py")),
+    ("national: store (claim, outcome)", ("NationalSender.",)),
+    ("reply consumer and service", ("ReplyConsumer", "Replies.", "ReplyIntake")),
+    ("answer letters (render, PAdES)", ("SignedLetters", "render_letter", "sign_pdf")),
+    (
+        "samplers (metrics, console, health)",
+        ("MetricsSampler", "console", "observability", "ready (gateway/app.py)"),
+    ),
+    ("HTTP server and framework", ("httptools_impl", "starlette", "fastapi")),
+    ("AMQP library (aiormq, pamqp)", ("aiormq", "pamqp", "aio_pika")),
+    # SQLAlchemy's async layer runs each statement in a greenlet whose stack starts at the session:
+    # who issued it is not in the sample
+    ("store: SQLAlchemy + asyncpg (caller not in the stack)", ("sqlalchemy/", "asyncpg/")),
+)
+
+
+def _matches(frames: list[str], marker: str) -> bool:
+    """`a|b`: a frame containing a, below (called from) a frame containing b."""
+    inner, _, outer = marker.partition("|")
+    if not outer:
+        return any(marker in f for f in frames)
+    outer_at = next((i for i, f in enumerate(frames) if outer in f), None)
+    return outer_at is not None and any(inner in f for f in frames[outer_at:])
+
+
+def categories(path: Path) -> tuple[int, list[tuple[str, float]]]:
+    """(samples, [(category, share)]) by `CATEGORIES`; what matches none is "event loop, other"."""
+    counts: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        frames = stack.split(";")
+        total += int(count_text)
+        name = next((c for c, markers in CATEGORIES if any(_matches(frames, m) for m in markers)), None)
+        counts[name or "event loop, other"] += int(count_text)
+    return total, [(name, n / total) for name, n in counts.most_common()] if total else []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="summarise a py-spy raw record")
     parser.add_argument("record", type=Path)
     parser.add_argument("--top", type=int, default=60)
     parser.add_argument("--grep", help="only functions whose name contains this")
+    parser.add_argument("--categories", action="store_true", help="shares by activity of the gateway")
     args = parser.parse_args()
+    if args.categories:
+        total, shares = categories(args.record)
+        print(f"{total} samples")
+        for name, share in shares:
+            print(f"{100 * share:6.1f}%  {name}")
+        return
     total, rows = summarise(args.record, top=100000 if args.grep else args.top)
     print(f"{total} samples")
     shown = [r for r in rows if not args.grep or args.grep in r[0]][: args.top]

@@ -8,6 +8,7 @@ costs a few tens. Only for servers that answer with `Content-Length` (uvicorn's 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -42,13 +43,11 @@ class Connection:
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
-            try:
+            with contextlib.suppress(TimeoutError, OSError):
                 await asyncio.wait_for(self._writer.wait_closed(), 5)
-            except (TimeoutError, OSError):
-                pass
             self._writer = self._reader = None
 
-    async def post(self, path: str, body: bytes, content_type: str, timeout: float = 60.0) -> Answer:
+    async def post(self, path: str, body: bytes, content_type: str, limit_seconds: float = 60.0) -> Answer:
         if self._writer is not None and time.monotonic() - self._used > IDLE_REOPEN:
             await self.close()
         if self._writer is None or self._reader is None:
@@ -61,7 +60,7 @@ class Connection:
         sent_at = time.time()
         started = time.perf_counter()
         self._writer.write(head + body)
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(limit_seconds):
             status, payload = await self._read(self._reader)
         self._used = time.monotonic()
         return Answer(status, payload, time.perf_counter() - started, sent_at)

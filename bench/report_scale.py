@@ -85,7 +85,8 @@ def sqlite_seed(path: Path, data: Generated, batch: int) -> dict[str, float]:
     db.execute("PRAGMA cache_size=-1000000")
     names = ",".join(f"'{t}'" for t in TABLES)
     indexes = db.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({names})"  # noqa: S608
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"  # noqa: S608
+        f" AND tbl_name IN ({names})"
     ).fetchall()
     for name, _ in indexes:
         db.execute(f'DROP INDEX "{name}"')
@@ -147,7 +148,7 @@ async def pg_seed(url: str, data: Generated, batch: int) -> dict[str, float]:
 
 
 @asynccontextmanager
-async def pg_database() -> AsyncIterator[str]:
+async def pg_database(keep: bool) -> AsyncIterator[str]:
     name = f"pakn_bench_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(
         make_url(PG_BASE).set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
@@ -158,8 +159,11 @@ async def pg_database() -> AsyncIterator[str]:
         try:
             yield make_url(PG_BASE).set(database=name).render_as_string(hide_password=False)
         finally:
-            async with admin.connect() as c:
-                await c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if keep:
+                print(f"  kept PostgreSQL database {name}", flush=True)
+            else:
+                async with admin.connect() as c:
+                    await c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.dispose()
 
@@ -237,11 +241,12 @@ async def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             await upgrade(engine)
             await engine.dispose()
             seeding = await asyncio.to_thread(sqlite_seed, path, data, args.batch)
-            seeding["size_gb"] = round(sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e9, 2)
+            files = path.parent.glob(path.name + "*")  # the database, its WAL
+            seeding["size_gb"] = round(sum(p.stat().st_size for p in files) / 1e9, 2)
             print(f"  seeded: {seeding}", flush=True)
             measured = await measure(url, data.tally, args.repeat, args.max_load, args.wait)
     else:
-        async with pg_database() as url:
+        async with pg_database(args.keep_pg) as url:
             engine = make_engine(url)
             await upgrade(engine)
             await engine.dispose()
@@ -255,7 +260,8 @@ def table(results: list[dict[str, Any]]) -> str:
     head = "| report | " + " | ".join(f"{r['db']} {r['count']:,} (s, median / first)" for r in results) + " |"
     lines = [head, "|---|" + "---:|" * len(results)]
     for text in PERIODS:
-        cells = [f"{r['reports'][text]['median_s']:.2f} / {r['reports'][text]['first_s']:.2f}" for r in results]
+        figures = [r["reports"][text] for r in results]
+        cells = [f"{f['median_s']:.2f} / {f['first_s']:.2f}" for f in figures]
         lines.append(f"| {parse_period(text).label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -271,13 +277,16 @@ async def main() -> None:
     parser.add_argument("--wait", type=float, default=600.0, help="seconds to wait for --max-load")
     parser.add_argument("--keep", help="SQLite: write the database here and keep it")
     parser.add_argument("--tmp", default=None, help="directory for the SQLite file")
+    parser.add_argument(
+        "--keep-pg", action="store_true", help="PostgreSQL: keep the database (drop it yourself)"
+    )
     args = parser.parse_args()
     kinds = ("postgresql", "sqlite") if args.db == "both" else (args.db,)
     results = [await run_one(kind, args) for kind in kinds]
     print(table(results))
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    out = RESULTS / f"report-scale-{stamp}-{args.count}.json"
+    out = RESULTS / f"report-scale-{stamp}-{'-'.join(kinds)}-{args.count}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"→ {out}")
 

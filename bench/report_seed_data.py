@@ -69,14 +69,18 @@ TABLES: dict[str, tuple[str, ...]] = {
         "petition_id", "kind", "sender_type", "field_code", "unit_code", "status", "fingerprint", "title",
         "petition_json", "received_at", "created_at", "updated_at", "search_text", "sender_search",
         "sender_phone", "due_at", "due_source", "channel", "province_code", "publish_consent",
-        "accepted_at", "assigned_at", "first_answered_at", "closed_at",
+        "accepted_at", "first_answered_at", "closed_at",
     ),
-    "case_status_history": ("petition_id", "seq", "status", "unit_code", "description", "changed_at"),
+    "case_status_history": (
+        "petition_id", "seq", "status", "unit_code", "description", "changed_at", "moved_from"
+    ),
     "answers": (
         "petition_id", "answer_id", "unit_code", "content", "answered_at", "signer_name", "signer_position",
         "publish", "document_name", "document", "document_sha256",
     ),
-    "feedback": ("message_id", "petition_id", "answer_id", "rating", "comment", "at"),
+    "feedback": (
+        "message_id", "petition_id", "answer_id", "rating", "comment", "at", "unit_code", "field_code"
+    ),
 }
 
 
@@ -150,13 +154,15 @@ class Generated:
         where = rng.random()
         address: dict[str, Any] | None = None
         if where < 0.85:
-            province = rng.choices(PROVINCES, weights=[6 if p.code in ("01", "79") else 1 for p in PROVINCES])[0]
+            weights = [6 if p.code in ("01", "79") else 1 for p in PROVINCES]  # Hà Nội, Hồ Chí Minh
+            province = rng.choices(PROVINCES, weights=weights)[0]
             ward = rng.choice(province.wards)
             line = f"Số {rng.randint(1, 300)} {rng.choice(province.streets)}, {ward.name}"
             address = {"line": line, "ward_code": ward.code, "province_code": province.code}
             place = province.full_name
         elif where < 0.95:
-            address = {"line": "Số 8 đường Trần Phú", "ward_code": None, "province_code": rng.choice(OTHER_PROVINCES)}
+            code = rng.choice(OTHER_PROVINCES)
+            address = {"line": "Số 8 đường Trần Phú", "ward_code": None, "province_code": code}
             place = "địa phương"
         else:
             place = "địa phương"
@@ -172,7 +178,8 @@ class Generated:
         doc = {
             "petition_id": "", "kind": "", "title": title, "content": content, "channel": "",
             "received_at": "", "priority": rng.randint(0, 4), "publish_consent": False,
-            "field_code": field_code, "procedure_code": topic.procedure_code, "due_at": None, "attachments": [],
+            "field_code": field_code, "procedure_code": topic.procedure_code, "due_at": None,
+            "attachments": [],
             "sender": {
                 "type": "", "full_name": name, "id_number": f"0{rng.randint(10**10, 10**11 - 1)}",
                 "tax_code": None, "organization_name": None, "phone": phone,
@@ -180,8 +187,14 @@ class Generated:
             },
         }
         return Template(
-            doc, title, fold(" ".join((title, content, name, address["line"] if address else ""))), fold(name),
-            normalise_phone(phone), field_code, address["province_code"] if address else None, content,
+            doc=doc,
+            title=title,
+            search_text=fold(" ".join((title, content, name, address["line"] if address else ""))),
+            sender_search=fold(name),
+            phone=normalise_phone(phone),
+            field_code=field_code,
+            province_code=address["province_code"] if address else None,
+            content=content,
         )
 
     def _received_instants(self) -> list[datetime]:
@@ -223,7 +236,8 @@ class Generated:
         channel = _weighted(rng, CHANNELS)
         unit = "VPB" if kind == "DBQH" or t.field_code is None else FIELD_UNITS[t.field_code]
         pid = f"PAKN-{received.year}-{n:07d}"
-        arrived = received + timedelta(seconds=rng.uniform(2, 600) if rng.random() < 0.8 else rng.uniform(600, 10800))
+        delay = rng.uniform(2, 600) if rng.random() < 0.8 else rng.uniform(600, 10800)  # the portal's push
+        arrived = received + timedelta(seconds=delay)
         limit = self.policy.limits[Kind(kind)].working_days
         if limit is not None:
             due, source = self.calendar.add_working_days(arrived, limit), "calendar"
@@ -265,7 +279,7 @@ class Generated:
         status, current = events[-1][0], events[-1][1]
         first: dict[str, datetime] = {}
         for s, _, when in events:
-            key = {"03": "accepted", "04": "assigned"}.get(s, "closed" if s in CLOSING else "")
+            key = "accepted" if s == "03" else "closed" if s in CLOSING else ""
             if key:
                 first.setdefault(key, when)
         doc = dict(t.doc)
@@ -277,14 +291,17 @@ class Generated:
         doc["sender"] = dict(t.doc["sender"], type=sender)
         rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
         rows["cases"].append((
-            pid, kind, sender, t.field_code, current, status, hashlib.sha256(pid.encode()).hexdigest(), t.title,
-            json.dumps(doc, ensure_ascii=False, sort_keys=True), received, arrived, events[-1][2],
-            f"{pid.lower()} {t.search_text}", t.sender_search, t.phone, due, source, channel, t.province_code,
-            doc["publish_consent"], first.get("accepted"), first.get("assigned"),
+            pid, kind, sender, t.field_code, current, status, hashlib.sha256(pid.encode()).hexdigest(),
+            t.title, json.dumps(doc, ensure_ascii=False, sort_keys=True), received, arrived, events[-1][2],
+            f"{pid.lower()} {t.search_text}", t.sender_search, t.phone, due, source, channel,
+            t.province_code, doc["publish_consent"], first.get("accepted"),
             answers[0] if answers else None, first.get("closed"),
         ))
+        before: str | None = None
         for seq, (s, u, when) in enumerate(events, 1):
-            rows["case_status_history"].append((pid, seq, s, u, DESCRIPTIONS[Status(s)], when))
+            moved = before if s == "04" and before is not None and before != u else None
+            rows["case_status_history"].append((pid, seq, s, u, DESCRIPTIONS[Status(s)], when, moved))
+            before = u
         for number, when in enumerate(answers, 1):
             rows["answers"].append((
                 pid, f"TL-{pid}-{number}", current, f"Trả lời: {t.content[:400]}", when, "Nguyễn Văn An",
@@ -294,7 +311,10 @@ class Generated:
             at_ = answers[0] + timedelta(days=rng.uniform(0, 20))
             if at_ <= NOW:
                 comment = "Cảm ơn Bộ đã trả lời." if rng.random() < 0.3 else None
-                rows["feedback"].append((f"FB-{pid}", pid, f"TL-{pid}-1", _weighted(rng, RATINGS), comment, at_))
+                rating = _weighted(rng, RATINGS)
+                rows["feedback"].append(
+                    (f"FB-{pid}", pid, f"TL-{pid}-1", rating, comment, at_, current, t.field_code)
+                )
         self.tally.received.append(received.timestamp())
         closed = first.get("closed")
         self.tally.closed.append(closed.timestamp() if closed else -1.0)

@@ -20,26 +20,32 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from case_search import petition as generated_petition
+from case_search import row as case_row
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-from case_search import petition as generated_petition
-from case_search import row as case_row
 from connectors.db.engine import make_engine
 from connectors.db.migrate import upgrade
 from connectors.db.tables import CaseRow, NationalOutboxRow, SeenMessageRow, StatusHistoryRow
 from gateway.domain.case import DESCRIPTIONS, Status
 
 PATHS = {
-    "02": ("01", "02"), "03": ("01", "03"), "04": ("01", "03", "04"), "05": ("01", "03", "04", "05"),
-    "06": ("01", "03", "04", "05", "06"), "07": ("01", "03", "04", "05", "07"), "08": ("01", "03", "04", "08"),
+    "02": ("01", "02"),
+    "03": ("01", "03"),
+    "04": ("01", "03", "04"),
+    "05": ("01", "03", "04", "05"),
+    "06": ("01", "03", "04", "05", "06"),
+    "07": ("01", "03", "04", "05", "07"),
+    "08": ("01", "03", "04", "08"),
 }
 TABLES = (CaseRow, StatusHistoryRow, SeenMessageRow, NationalOutboxRow)
 STEP = timedelta(hours=20)  # between one status and the next of a case
 
 
-def rows_for(n: int, count: int, rng: random.Random, unit_of: Callable[[str], str],
-             status: str | None) -> dict[str, list[dict[str, Any]]]:
+def rows_for(
+    n: int, count: int, rng: random.Random, unit_of: Callable[[str], str], status: str | None
+) -> dict[str, list[dict[str, Any]]]:
     p, unit, drawn = generated_petition(n, count, rng)
     final = status or drawn
     case = case_row(p, unit_of(unit), final)
@@ -52,24 +58,61 @@ def rows_for(n: int, count: int, rng: random.Random, unit_of: Callable[[str], st
     step = min(STEP, max((datetime.now(UTC) - p.received_at) / 6, timedelta(seconds=1)))
     for seq, code in enumerate(PATHS[final], start=1):
         at = p.received_at if seq <= 2 else at + step
-        history.append({"petition_id": p.petition_id, "seq": seq, "status": code, "unit_code": case["unit_code"],
-                        "description": DESCRIPTIONS[Status(code)], "changed_at": at})
-        payload = {"PetitionId": p.petition_id, "StatusCode": code, "Description": DESCRIPTIONS[Status(code)],
-                   "UnitCode": case["unit_code"], "ChangedAt": at.isoformat(), "Seq": seq}
-        national.append({"petition_id": p.petition_id, "operation": "ReceiveStatus",
-                         "message_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                         "payload": json.dumps(payload, ensure_ascii=False), "state": "delivered",
-                         "attempts": 1, "next_attempt_at": at, "last_error": None, "created_at": at,
-                         "delivered_at": at + timedelta(seconds=1), "unexpected_failures": 0})
+        history.append(
+            {
+                "petition_id": p.petition_id,
+                "seq": seq,
+                "status": code,
+                "unit_code": case["unit_code"],
+                "description": DESCRIPTIONS[Status(code)],
+                "changed_at": at,
+            }
+        )
+        payload = {
+            "PetitionId": p.petition_id,
+            "StatusCode": code,
+            "Description": DESCRIPTIONS[Status(code)],
+            "UnitCode": case["unit_code"],
+            "ChangedAt": at.isoformat(),
+            "Seq": seq,
+        }
+        national.append(
+            {
+                "petition_id": p.petition_id,
+                "operation": "ReceiveStatus",
+                "message_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "payload": json.dumps(payload, ensure_ascii=False),
+                "state": "delivered",
+                "attempts": 1,
+                "next_attempt_at": at,
+                "last_error": None,
+                "created_at": at,
+                "delivered_at": at + timedelta(seconds=1),
+                "unexpected_failures": 0,
+            }
+        )
     case["updated_at"] = at
-    seen = {"message_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "operation": "SubmitPetition",
-            "petition_id": p.petition_id, "receipt_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "accepted": True, "error_code": None, "error_text": None, "created_at": p.received_at}
-    return {"cases": [case], "case_status_history": history, "seen_messages": [seen], "national_outbox": national}
+    seen = {
+        "message_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "operation": "SubmitPetition",
+        "petition_id": p.petition_id,
+        "receipt_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "accepted": True,
+        "error_code": None,
+        "error_text": None,
+        "created_at": p.received_at,
+    }
+    return {
+        "cases": [case],
+        "case_status_history": history,
+        "seen_messages": [seen],
+        "national_outbox": national,
+    }
 
 
-def batches(count: int, batch: int, seed: int, unit_of: Callable[[str], str],
-            status: str | None, first: int = 0) -> Iterator[dict[str, list[dict[str, Any]]]]:
+def batches(
+    count: int, batch: int, seed: int, unit_of: Callable[[str], str], status: str | None, first: int = 0
+) -> Iterator[dict[str, list[dict[str, Any]]]]:
     rng = random.Random(seed)  # noqa: S311 (test data, not cryptography)
     for start in range(first, first + count, batch):
         merged: dict[str, list[dict[str, Any]]] = {t.__tablename__: [] for t in TABLES}
@@ -79,8 +122,16 @@ def batches(count: int, batch: int, seed: int, unit_of: Callable[[str], str],
         yield merged
 
 
-async def seed(url: str, count: int, *, unit_of: Callable[[str], str], status: str | None = None,
-               seed_value: int = 7, batch: int = 5000, migrate: bool = True) -> dict[str, Any]:
+async def seed(
+    url: str,
+    count: int,
+    *,
+    unit_of: Callable[[str], str],
+    status: str | None = None,
+    seed_value: int = 7,
+    batch: int = 5000,
+    migrate: bool = True,
+) -> dict[str, Any]:
     """Seed `count` cases (final `status` for all, or drawn like a real store); how long it took."""
     if migrate:
         engine = make_engine(url)
@@ -103,11 +154,23 @@ async def seed(url: str, count: int, *, unit_of: Callable[[str], str], status: s
         finally:
             await engine.dispose()
     seconds = time.perf_counter() - started
-    return {"cases": count, "rows": rows, "seconds": round(seconds, 1), "rows_per_second": round(rows / seconds)}
+    return {
+        "cases": count,
+        "rows": rows,
+        "seconds": round(seconds, 1),
+        "rows_per_second": round(rows / seconds),
+    }
 
 
-async def _copy(url: str, count: int, batch: int, seed_value: int, unit_of: Callable[[str], str],
-                status: str | None, started: float) -> int:
+async def _copy(
+    url: str,
+    count: int,
+    batch: int,
+    seed_value: int,
+    unit_of: Callable[[str], str],
+    status: str | None,
+    started: float,
+) -> int:
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     conn = await asyncpg.connect(dsn)
     rows = 0
@@ -121,14 +184,17 @@ async def _copy(url: str, count: int, batch: int, seed_value: int, unit_of: Call
                         continue
                     columns = list(records[0])
                     await conn.copy_records_to_table(
-                        table.__tablename__, records=[tuple(r[c] for c in columns) for r in records],
+                        table.__tablename__,
+                        records=[tuple(r[c] for c in columns) for r in records],
                         columns=columns,
                     )
                     rows += len(records)
             done += len(chunk["cases"])
             if done % (batch * 20) == 0 or done == count:
-                print(f"  seeded {done:>9,} cases, {rows:>10,} rows ({time.perf_counter() - started:6.1f} s)",
-                      flush=True)
+                print(
+                    f"  seeded {done:>9,} cases, {rows:>10,} rows ({time.perf_counter() - started:6.1f} s)",
+                    flush=True,
+                )
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
@@ -146,9 +212,13 @@ def table_sizes(url: str) -> dict[str, str]:
             out = {}
             for table in TABLES:
                 name = table.__tablename__
-                size = await conn.fetchval("SELECT pg_size_pretty(pg_total_relation_size($1::regclass))", name)
+                size = await conn.fetchval(
+                    "SELECT pg_size_pretty(pg_total_relation_size($1::regclass))", name
+                )
                 out[name] = size
-            out["database"] = await conn.fetchval("SELECT pg_size_pretty(pg_database_size(current_database()))")
+            out["database"] = await conn.fetchval(
+                "SELECT pg_size_pretty(pg_database_size(current_database()))"
+            )
             return out
         finally:
             await conn.close()

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import harness
 import httpx
 
-import harness
 import signing
 
 HERE = Path(__file__).resolve().parent

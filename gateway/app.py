@@ -65,6 +65,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await upgrade(rt.engine)
+        await reports.prepare()  # the calendar table, rewritten if config/calendar.yaml changed
         link.start()
         stop_sending = asyncio.Event()
         sending = asyncio.create_task(rt.national_sender.run(stop_sending), name="national-sender")
@@ -135,7 +136,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(session_router(auth))
     app.include_router(ops_router(auth, dead_letters))
     app.include_router(public_answers_router(rt))  # no login: published answers only
-    app.include_router(reports_router(auth, reports_of(rt)))
+    reports = reports_of(rt)
+    app.include_router(reports_router(auth, reports))
     case_ops = build_case_ops(rt)
     app.state.case_ops = case_ops  # the console renders from the same services
     app.include_router(cases_ops_router(auth, case_ops.search, case_ops.pages))
@@ -150,6 +152,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             sender=rt.national_sender,
             broker_connected=lambda: link.connected,
             queue_stats=queue_stats,
+            reports=reports,
             sample_seconds=settings.console_sample_seconds,
             queues_fresh_for=settings.metrics_sample_seconds + 1,
         )

@@ -46,6 +46,9 @@ class BrokerLink:
         self._task: asyncio.Task[None] | None = None
         self._relay: OutboxRelay | None = None
         self._connection: AbstractRobustConnection | None = None
+        # connection attempts given up on (see _attempt): kept referenced until they end
+        self._abandoned: set[asyncio.Task[AbstractRobustConnection]] = set()
+        self._abandoned_closing: set[asyncio.Future[None]] = set()
         self.last_error: str | None = None
 
     @property
@@ -76,11 +79,7 @@ class BrokerLink:
         delay = 1.0
         while not self._stop.is_set():
             try:
-                # connect() bounds the handshake itself; this outer bound is for the rare case seen in
-                # CI where a second attempt after a reset hung past it and the link never came back
-                self._connection = await asyncio.wait_for(
-                    connect(self._settings.amqp_url, timeout=CONNECT_TIMEOUT), CONNECT_TIMEOUT * 3
-                )
+                self._connection = await self._attempt()
             except (AmqpError, TimeoutError) as exc:
                 if isinstance(exc, TimeoutError):
                     exc = BrokerUnavailable(f"no connection within {CONNECT_TIMEOUT * 3:.0f} s")
@@ -104,6 +103,38 @@ class BrokerLink:
                 self._topology_ready = False
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(connection.close(), CONNECT_TIMEOUT)
+
+    async def _attempt(self) -> AbstractRobustConnection:
+        """One connection attempt, bounded from outside as well as by connect()'s own handshake
+        timeout. Seen under load: an attempt after a reset hung in aiormq's failure path (its
+        close() awaiting its own cancelled tasks); `wait_for`, which waits for a cancelled task to
+        end, would hang with it. An attempt past the bound is abandoned instead: cancelled, not
+        awaited, its connection closed should it ever succeed."""
+        attempt = asyncio.create_task(connect(self._settings.amqp_url, timeout=CONNECT_TIMEOUT))
+        done, _ = await asyncio.wait({attempt}, timeout=CONNECT_TIMEOUT * 3)
+        if not done:
+            attempt.cancel()
+            self._abandoned.add(attempt)
+            attempt.add_done_callback(self._forget_abandoned)
+            raise TimeoutError
+        try:
+            return attempt.result()
+        except AmqpError:
+            raise
+        except (asyncio.CancelledError, Exception) as exc:
+            # connect() says every handshake failure as BrokerUnavailable; should anything else
+            # come out of the AMQP client — even CancelledError: this task's own cancellation is
+            # raised at the wait above, never here — this loop must go on trying all the same: it
+            # is the only thing that brings the link back.
+            raise BrokerUnavailable(f"connection attempt failed: {type(exc).__name__}: {exc}") from exc
+
+    def _forget_abandoned(self, attempt: asyncio.Task[AbstractRobustConnection]) -> None:
+        self._abandoned.discard(attempt)
+        if not attempt.cancelled() and attempt.exception() is None:
+            late = attempt.result()
+            closing = asyncio.ensure_future(late.close())
+            self._abandoned_closing.add(closing)
+            closing.add_done_callback(self._abandoned_closing.discard)
 
     async def _serve(self, connection: AbstractRobustConnection) -> None:
         channel = await connection.channel()

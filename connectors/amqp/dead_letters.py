@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
 from connectors.amqp import retry_ladder as ladder
+from connectors.amqp.connection import connect_plain
 from connectors.amqp.errors import AmqpError, TopologyError
-from connectors.amqp.mapping import START_HINT, translated
+from connectors.amqp.mapping import translated
 from connectors.amqp.publishing import publish_confirmed
 from connectors.amqp.topology import DEAD_QUEUE, REPLIES_QUEUE, UNIT_ERRORS_SUFFIX, UNIT_QUEUE_PREFIX
 
@@ -103,9 +103,8 @@ class DeadLetterQueue:
         timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 (passed to the handshake, see connection.connect)
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> AsyncIterator[DeadLetterQueue]:
-        with translated("connect to the broker for pakn.dead", hint=START_HINT):
-            # a plain connection: an operator's command should fail, not reconnect for ever
-            connection = await aio_pika.connect(url, timeout=timeout)
+        # a plain connection: an operator's command should fail, not reconnect for ever
+        connection = await connect_plain(url, timeout=timeout)
         try:
             yield cls(connection, timeout, clock)
         finally:

@@ -14,9 +14,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection
 
+from connectors.amqp.connection import connect_plain
 from connectors.amqp.errors import TopologyError
 from connectors.amqp.mapping import translated
 
@@ -94,8 +94,7 @@ class QueueStats:
 
     async def _connected(self) -> AbstractConnection:
         if self._connection is None or self._connection.is_closed:
-            with translated("connect to the broker to count queues"):
-                self._connection = await aio_pika.connect(self._url, timeout=self._timeout)
+            self._connection = await connect_plain(self._url, timeout=self._timeout)
         return self._connection
 
     async def _channel(self, connection: AbstractConnection) -> AbstractChannel:

@@ -66,7 +66,7 @@ class SqlCaseRepository:
         }
         with map_db_errors():
             await self._session.execute(insert(CaseRow).values(row))
-            await self._insert_history(case.petition_id, case.history)
+            await self._insert_history(case.petition_id, case.history, before=None)
             await insert_attachments(self._session, petition.petition_id, None, petition.attachments)
 
     async def save(self, case: Case) -> None:
@@ -95,7 +95,7 @@ class SqlCaseRepository:
         for column, at in timeline_columns(new).items():  # the first one recorded stays
             values[column] = func.coalesce(getattr(CaseRow, column), literal(at, UtcDateTime()))
         with map_db_errors():
-            await self._insert_history(pid, new)
+            await self._insert_history(pid, new, before=stored[-1] if stored else None)
             await self._session.execute(
                 update(CaseRow).where(CaseRow.petition_id == pid).values(values),
                 execution_options={"synchronize_session": False},
@@ -147,9 +147,12 @@ class SqlCaseRepository:
         rows = (await self._session.execute(query)).all()
         return [StatusChange(seq, Status(status), unit, text, at) for seq, status, unit, text, at in rows]
 
-    async def _insert_history(self, petition_id: str, changes: Sequence[StatusChange]) -> None:
+    async def _insert_history(
+        self, petition_id: str, changes: Sequence[StatusChange], *, before: StatusChange | None
+    ) -> None:
         """Store status changes, and with each one the ReceiveStatus that tells the national portal:
-        every status change goes out, so none can be stored without its message (DESIGN §2, §4)."""
+        every status change goes out, so none can be stored without its message (DESIGN §2, §4).
+        `before`: the stored change these follow (None: they are the case's first)."""
         if not changes:
             return
         outbox = SqlNationalOutbox(self._session)
@@ -163,8 +166,9 @@ class SqlCaseRepository:
                 "unit_code": c.unit_code,
                 "description": c.description,
                 "changed_at": c.changed_at,
+                "moved_from": moved_from(previous, c),
             }
-            for c in changes
+            for previous, c in zip([before, *changes[:-1]], changes, strict=True)
         ]
         await self._session.execute(insert(StatusHistoryRow), rows)
 
@@ -196,7 +200,6 @@ def report_columns(petition: Petition) -> dict[str, object]:
 
 TIMELINE = {
     Status.ACCEPTED: "accepted_at",
-    Status.ASSIGNED: "assigned_at",
     Status.REJECTED: "closed_at",
     Status.COMPLETED: "closed_at",
     Status.TRANSFERRED: "closed_at",
@@ -205,11 +208,19 @@ TIMELINE = {
 
 
 def timeline_columns(changes: Sequence[StatusChange]) -> dict[str, datetime]:
-    """The case's first 03, first 04 and first closing status among `changes`, as `cases` columns
-    (the reports' acceptance, assignment and closing times)."""
+    """The case's first 03 and first closing status among `changes`, as `cases` columns (the
+    reports' acceptance and closing times)."""
     found: dict[str, datetime] = {}
     for change in changes:
         column = TIMELINE.get(change.status)
         if column is not None:
             found.setdefault(column, change.changed_at)
     return found
+
+
+def moved_from(previous: StatusChange | None, change: StatusChange) -> str | None:
+    """The unit a 04 took the case from, when it is a transfer between units (a note at 04 repeats
+    the holder's 04 and moves nothing); the reports count transfers by it."""
+    if change.status is Status.ASSIGNED and previous is not None and previous.unit_code != change.unit_code:
+        return previous.unit_code
+    return None

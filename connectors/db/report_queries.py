@@ -3,7 +3,8 @@
 Periods are half-open instants [start, end). A case is *received* in a period by its `received_at`;
 *answered* by its first answer (`cases.first_answered_at`); it is *open* at an instant when it was
 received before it and not closed (`cases.closed_at`, the first 02, 06, 07 or 08) before it. What
-reports group by are plain columns of `cases` (migration 0008), each read through an index.
+reports group by are plain columns (migration 0008) of `cases`, and of `feedback` for satisfaction,
+each query reading one covering index.
 
 Working days come from the calendar table (connectors.db.calendar_table): the receipt day's running
 count of working days is subtracted from the answer's (or the report instant's), so handling times
@@ -32,7 +33,7 @@ from connectors.db.calendar_table import day_number, second_of_day, sync_calenda
 from connectors.db.column_types import UtcDateTime
 from connectors.db.engine import make_sessions, read_only
 from connectors.db.errors import map_db_errors
-from connectors.db.tables import AnswerRow, CalendarDayRow, CaseRow, FeedbackRow, StatusHistoryRow
+from connectors.db.tables import CalendarDayRow, CaseRow, FeedbackRow, StatusHistoryRow
 from gateway.domain.case import Status
 from gateway.domain.report_data import (
     SATISFIED_FROM,
@@ -41,7 +42,7 @@ from gateway.domain.report_data import (
     GroupCount,
     HandlingGroup,
     Movements,
-    RatingGroup,
+    RatingCell,
     Timeliness,
 )
 from gateway.domain.working_days import WorkingCalendar
@@ -149,66 +150,42 @@ class SqlReportQueries:
         return [BacklogGroup(_int(r.age), bool(r.overdue), int(r.n)) for r in await self._all(statement)]
 
     async def movements(self, start: datetime, end: datetime) -> Movements:
-        """A transfer between units is a 04 recorded at another unit than the one holding the case
-        just before (a note at 04 repeats the holder's 04 and is no transfer); 07 and 08 are each
-        a status of their own."""
+        """A transfer between units is a 04 that moved the case (`moved_from` set: a note at 04
+        repeats the holder's 04 and is no transfer); 07 and 08 are each a status of their own."""
         in_period = and_(StatusHistoryRow.changed_at >= _at(start), StatusHistoryRow.changed_at < _at(end))
-        before = aliased(StatusHistoryRow)
-        moved = (
-            select(func.count())
-            .select_from(StatusHistoryRow)
-            .join(
-                before,
-                and_(
-                    before.petition_id == StatusHistoryRow.petition_id,
-                    before.seq == StatusHistoryRow.seq - 1,
-                ),
-            )
-            .where(
-                StatusHistoryRow.status == Status.ASSIGNED.value,
-                in_period,
-                before.unit_code != StatusHistoryRow.unit_code,
-            )
+        moved = and_(
+            StatusHistoryRow.status == Status.ASSIGNED.value, StatusHistoryRow.moved_from.is_not(None)
         )
-        closing = (
+        kinds = (Status.ASSIGNED.value, Status.TRANSFERRED.value, Status.WITHDRAWN.value)
+        statement = (
             select(StatusHistoryRow.status, func.count().label("n"))
-            .where(
-                StatusHistoryRow.status.in_((Status.TRANSFERRED.value, Status.WITHDRAWN.value)), in_period
-            )
+            .where(StatusHistoryRow.status.in_(kinds), in_period)
+            .where(or_(StatusHistoryRow.status != Status.ASSIGNED.value, moved))
             .group_by(StatusHistoryRow.status)
         )
-        [(transfers,)] = await self._all(moved)
-        counts = {r.status: int(r.n) for r in await self._all(closing)}
+        counts = {r.status: int(r.n) for r in await self._all(statement)}
         return Movements(
-            int(transfers), counts.get(Status.TRANSFERRED.value, 0), counts.get(Status.WITHDRAWN.value, 0)
+            counts.get(Status.ASSIGNED.value, 0),
+            counts.get(Status.TRANSFERRED.value, 0),
+            counts.get(Status.WITHDRAWN.value, 0),
         )
 
-    async def ratings(self, by_unit: bool, start: datetime, end: datetime) -> list[RatingGroup]:
-        """Feedback given within the period, by the answering unit or by the case's field."""
-        key = (AnswerRow.unit_code if by_unit else CaseRow.field_code).label("key")
+    async def ratings(self, start: datetime, end: datetime) -> list[RatingCell]:
+        """Feedback given within the period, by the answering unit and the case's field (copied
+        onto each feedback row when it was stored)."""
         statement = (
             select(
-                key,
+                FeedbackRow.unit_code,
+                FeedbackRow.field_code,
                 func.count().label("n"),
                 func.coalesce(func.sum(FeedbackRow.rating), 0).label("total"),
                 func.count(case((FeedbackRow.rating >= SATISFIED_FROM, 1))).label("satisfied"),
             )
-            .select_from(FeedbackRow)
             .where(FeedbackRow.at >= _at(start), FeedbackRow.at < _at(end))
-            .group_by(key)
+            .group_by(FeedbackRow.unit_code, FeedbackRow.field_code)
         )
-        if by_unit:
-            statement = statement.outerjoin(
-                AnswerRow,
-                and_(
-                    AnswerRow.petition_id == FeedbackRow.petition_id,
-                    AnswerRow.answer_id == FeedbackRow.answer_id,
-                ),
-            )
-        else:
-            statement = statement.join(CaseRow, CaseRow.petition_id == FeedbackRow.petition_id)
         return [
-            RatingGroup(None if r.key is None else str(r.key), int(r.n), int(r.total), int(r.satisfied))
+            RatingCell(r.unit_code, r.field_code, int(r.n), int(r.total), int(r.satisfied))
             for r in await self._all(statement)
         ]
 

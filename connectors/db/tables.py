@@ -65,15 +65,18 @@ class CaseRow(Base):
         Index("ix_cases_status_received_at_petition_id", "status", "received_at", "petition_id"),
         # the operators' `overdue` filter: open statuses, each a due_at range (the overdue cases)
         Index("ix_cases_status_due_at", "status", "due_at"),
-        # reports (connectors.db.report_queries, migration 0008): received counts read this index
-        # alone; answered cases by their first answer; the backlog by closing time; assignments
+        # reports (connectors.db.report_queries, migration 0008), each read from its index alone
+        # (covering): received counts; answered cases by their first answer; the open backlog by
+        # closing time (NULL: open now, or closed after the report's instant)
         Index(
             "ix_cases_report_received",
             "received_at", "kind", "sender_type", "channel", "province_code", "field_code", "unit_code",
         ),
-        Index("ix_cases_first_answered_at", "first_answered_at"),
-        Index("ix_cases_closed_at_received_at", "closed_at", "received_at"),
-        Index("ix_cases_assigned_at", "assigned_at"),
+        Index(
+            "ix_cases_report_answered",
+            "first_answered_at", "accepted_at", "received_at", "due_at", "unit_code",
+        ),
+        Index("ix_cases_report_open", "closed_at", "received_at", "accepted_at", "due_at"),
         # substring search over folded text (LIKE '%…%'); SQLite scans the column instead
         postgresql_only(
             Index(
@@ -109,13 +112,12 @@ class CaseRow(Base):
     # than deadlines, filled in by the gateway's deadline schedule)
     due_source: Mapped[str | None] = mapped_column(String(16))
     # What reports group and count by, as plain columns (migration 0008): from the petition when
-    # the case is added, and its timeline — the first 03, 04, answer and closing status (02, 06,
-    # 07, 08) — as the case repository and the answer book record them.
+    # the case is added, and its timeline — the first 03, first answer and first closing status
+    # (02, 06, 07, 08) — as the case repository and the answer book record them.
     channel: Mapped[str | None] = mapped_column(String(16))
     province_code: Mapped[str | None] = mapped_column(String(CODE))  # the sender's, as sent
     publish_consent: Mapped[bool | None] = mapped_column(Boolean)
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    assigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     first_answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -124,8 +126,8 @@ class StatusHistoryRow(Base):
     __tablename__ = "case_status_history"
     __table_args__ = (
         UniqueConstraint("petition_id", "seq"),
-        # the reports' transfers and withdrawals of a period
-        Index("ix_case_status_history_status_changed_at", "status", "changed_at"),
+        # the reports' transfers and withdrawals of a period, read from this index alone
+        Index("ix_case_status_history_report", "status", "changed_at", "moved_from"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -135,6 +137,8 @@ class StatusHistoryRow(Base):
     unit_code: Mapped[str] = mapped_column(String(CODE))
     description: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # a 04 that moved the case between units: the unit it came from (migration 0008); else NULL
+    moved_from: Mapped[str | None] = mapped_column(String(CODE))
 
 
 class PetitionUpdateRow(Base):
@@ -164,6 +168,8 @@ class AttachmentRow(Base):
 
 class FeedbackRow(Base):
     __tablename__ = "feedback"
+    # the reports' satisfaction of a period, read from this index alone (migration 0008)
+    __table_args__ = (Index("ix_feedback_report", "at", "unit_code", "field_code", "rating"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(String(CODE), unique=True)
@@ -171,7 +177,11 @@ class FeedbackRow(Base):
     answer_id: Mapped[str] = mapped_column(String(CODE))
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # the reports' satisfaction
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # copied when the feedback is stored: the answering unit (None: the answer is unknown) and the
+    # case's field, which the reports group satisfaction by
+    unit_code: Mapped[str | None] = mapped_column(String(CODE))
+    field_code: Mapped[str | None] = mapped_column(String(CODE))
 
 
 class SeenMessageRow(Base):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, literal
+from sqlalchemy import insert, literal, select
 from sqlalchemy import update as update_statement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.db.attachments import insert_attachments
 from connectors.db.errors import map_db_errors
-from connectors.db.tables import CaseRow, FeedbackRow, PetitionUpdateRow
+from connectors.db.tables import AnswerRow, CaseRow, FeedbackRow, PetitionUpdateRow
 from gateway.domain.petition import Feedback, PetitionUpdate
 from gateway.domain.search import supplement_text
 
@@ -48,6 +48,14 @@ class SqlUpdateBook:
             "rating": feedback.rating,
             "comment": feedback.comment,
             "at": feedback.at,
+            # what the reports' satisfaction tables group by, copied now so they read this table
+            # alone: the answering unit (None when the answer is unknown) and the case's field
+            "unit_code": select(AnswerRow.unit_code)
+            .where(AnswerRow.petition_id == feedback.petition_id, AnswerRow.answer_id == feedback.answer_id)
+            .scalar_subquery(),
+            "field_code": select(CaseRow.field_code)
+            .where(CaseRow.petition_id == feedback.petition_id)
+            .scalar_subquery(),
         }
         with map_db_errors():
             await self._session.execute(insert(FeedbackRow).values(row))

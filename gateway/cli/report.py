@@ -1,7 +1,9 @@
 """`pakn-gateway report --period 2026-10 --format xlsx|csv --out FILE`: a report written to a file.
 
 It reads the store named by PAKN_DATABASE_URL with the calendar and names of PAKN_CONFIG_DIR, as
-the running gateway would; it writes nothing to the store and needs no broker or signing key.
+the running gateway would; it writes nothing to the store but the calendar table, when the
+working-day calendar changed since it was last copied there (connectors.db.calendar_table), and
+needs no broker or signing key.
 Exit codes: 0 written; 1 the store or the calendar could not give the report; 2 bad arguments or
 configuration.
 """

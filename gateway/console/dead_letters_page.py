@@ -19,9 +19,9 @@ from connectors.amqp.errors import AmqpError
 from gateway.console.overview import DeadLetterCounts
 from gateway.console.rendering import Pages, translator
 from gateway.domain.operators import Principal, Role
+from gateway.domain.personal_data import mask_text
 from gateway.ops.auth import OpsAuth
 from gateway.ops.dead_letters import AMQP, DeadLetter, DeadLetterError, DeadLetters
-from gateway.ops.masking import mask_text
 
 BASE = "/console/dead-letters"
 ACTIONS = ("replay", "discard")

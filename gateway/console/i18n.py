@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gateway.console.errors import UnknownText
+from gateway.console.i18n_reports import REPORT_TEXTS
 
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
@@ -284,6 +285,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "error.forbidden": {"vi": "Vai trò của bạn không được làm việc này.", "en": "Your role may not do this."},
     "error.not_found": {"vi": "Không tìm thấy trang này.", "en": "Page not found."},
 }
+CATALOGUE.update(REPORT_TEXTS)  # the Reports page (gateway.console.i18n_reports)
 
 
 class Translator:

@@ -27,6 +27,7 @@ from gateway.console.overview import DeadLetterCounts, OverviewService
 from gateway.console.overview_page import overview_router
 from gateway.console.probe import StoreAndBrokerProbe
 from gateway.console.rendering import Pages, package_dir
+from gateway.console.reports_page import reports_router
 from gateway.console.samples import Sampler, SampleRing
 from gateway.console.units_page import units_router
 from gateway.inbound.intake import utc_now
@@ -34,6 +35,7 @@ from gateway.ops.auth import OpsAuth
 from gateway.ops.case_ops import CaseOps
 from gateway.ops.dead_letters import DeadLetters
 from gateway.outbound.national_sender import NationalSender
+from gateway.reports.service import Reports
 from gateway.routing_config import GatewayConfig
 
 FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
@@ -52,6 +54,7 @@ class ConsoleParts:
     sender: NationalSender
     broker_connected: Callable[[], bool]
     queue_stats: QueueStats
+    reports: Reports  # the same service as GET /api/ops/reports
     sample_seconds: float = 10.0
     queues_fresh_for: float = 5.0  # a shared queue reader's last read this young is used as is
 
@@ -107,6 +110,7 @@ class Console:
             cases_router(self.pages, parts.auth, self.search, self.case_pages, parts.config.routing)
         )
         app.include_router(units_router(self.pages, parts.auth, self.units))
+        app.include_router(reports_router(self.pages, parts.auth, parts.reports, utc_now))
 
     def start(self) -> None:
         self._stop.clear()

@@ -1,7 +1,7 @@
 """What operators read about cases: search hits and everything a case page shows.
 
 Read models, not aggregates: the store fills them straight from its rows (`gateway.ports.CaseReads`)
-and nothing writes through them. Personal data is in them unmasked; `gateway.ops.masking` masks it
+and nothing writes through them. Personal data is in them unmasked; `gateway.domain.personal_data` masks it
 for whoever may not see it.
 """
 

@@ -71,3 +71,19 @@ class RatingGroup:
     feedback: int
     rating_sum: int
     satisfied: int  # ratings ≥ SATISFIED_FROM
+
+
+@dataclass(frozen=True)
+class RatingCell:
+    """Feedback given within the period on answers of one unit to cases of one field: both
+    satisfaction tables come from one read (by unit: summed over fields, and the other way)."""
+
+    unit_code: str | None  # the answering unit; None: the answer was not found
+    field_code: str | None
+    feedback: int
+    rating_sum: int
+    satisfied: int
+
+    def by(self, unit: bool) -> RatingGroup:
+        key = self.unit_code if unit else self.field_code
+        return RatingGroup(key, self.feedback, self.rating_sum, self.satisfied)

@@ -18,10 +18,10 @@ from datetime import datetime
 
 from gateway.domain.case_views import CaseDetail, Document
 from gateway.domain.operators import Principal
+from gateway.domain.personal_data import mask_email, mask_id_number, mask_phone, mask_text
 from gateway.domain.petition import Petition, Sender
 from gateway.domain.search import is_overdue
 from gateway.ops.errors import NotFound, PersonalDataHidden
-from gateway.ops.masking import mask_email, mask_id_number, mask_phone, mask_text
 from gateway.ports import CaseReads
 
 

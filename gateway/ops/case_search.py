@@ -22,6 +22,7 @@ from datetime import datetime
 from gateway.domain.case import Status
 from gateway.domain.case_views import CaseHit
 from gateway.domain.operators import Principal
+from gateway.domain.personal_data import mask_email, mask_id_number, mask_phone, mask_text
 from gateway.domain.petition import Kind
 from gateway.domain.routing import RoutingTable
 from gateway.domain.search import (
@@ -35,7 +36,6 @@ from gateway.domain.search import (
 )
 from gateway.domain.text import fold, nfc
 from gateway.ops.errors import InvalidRequest
-from gateway.ops.masking import mask_email, mask_id_number, mask_phone, mask_text
 from gateway.ports import CaseReads
 
 MAX_TEXT = 200

@@ -3,7 +3,7 @@
 Two passes, both needed. First the sender's own values, known from the petition, wherever they
 were typed (a citizen writes "Tôi là Nguyễn Văn A, cư trú tại …, SĐT 0912 345 678"; a unit's
 answer may address them by name): full name, id number, tax code, phone in any grouping, email,
-address line. Then the patterns the console masks for viewers (gateway.ops.masking: emails and
+address line. Then the patterns the console masks for viewers (gateway.domain.personal_data: emails and
 runs of 9+ digits), for a relative's phone or an id number the petition does not declare.
 
 Unlike the console's masking, nothing is kept (no last digits, no first letter): the reader is
@@ -17,9 +17,9 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gateway.domain.personal_data import DIGIT_RUN, EMAIL
 from gateway.domain.petition import Sender
 from gateway.domain.search import normalise_phone
-from gateway.ops.masking import DIGIT_RUN, EMAIL
 
 WITHHELD = "[đã ẩn]"
 """What stands where personal data was ("hidden"); short, so a sentence still reads."""

@@ -102,6 +102,9 @@ def tables(report: Report) -> list[Table]:
         ("Chuyển giữa các đơn vị", moves.transfers_between_units),
         ("Chuyển cơ quan khác (ngoài thẩm quyền)", moves.transfers_out),
         ("Người gửi rút", moves.withdrawals),
+        ("Số lượt đánh giá", report.satisfaction_total.feedback),
+        ("Điểm hài lòng trung bình (1–5)", report.satisfaction_total.mean_rating),
+        ("Tỷ lệ hài lòng (4–5 điểm)", report.satisfaction_total.satisfied_share),
     ]
     out = [Table("summary", "Tổng quan", ("Chỉ tiêu", "Giá trị"), tuple(summary))]
     for dimension, (title, name) in DIMENSION_TITLES.items():

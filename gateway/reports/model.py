@@ -102,6 +102,7 @@ class Report:
     movements: Movements
     satisfaction_by_unit: tuple[SatisfactionRow, ...]
     satisfaction_by_field: tuple[SatisfactionRow, ...]
+    satisfaction_total: SatisfactionRow  # every rating of the period together
 
     @property
     def backlog_total(self) -> int:
@@ -181,6 +182,14 @@ def satisfaction(groups: Iterable[RatingGroup], names: Mapping[str, str]) -> tup
     if None in merged:
         rows.append(_satisfaction_row(None, UNKNOWN, merged[None]))
     return tuple(rows)
+
+
+def satisfaction_total(groups: Iterable[RatingGroup]) -> SatisfactionRow:
+    sums = [0, 0, 0]
+    for group in groups:
+        for i, value in enumerate((group.feedback, group.rating_sum, group.satisfied)):
+            sums[i] += value
+    return _satisfaction_row(None, "Toàn Bộ", sums)
 
 
 def _satisfaction_row(code: str | None, name: str, sums: Sequence[int]) -> SatisfactionRow:

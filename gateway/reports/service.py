@@ -18,7 +18,7 @@ from gateway.domain.report_data import (
     GroupCount,
     HandlingGroup,
     Movements,
-    RatingGroup,
+    RatingCell,
 )
 from gateway.domain.routing import RoutingTable
 from gateway.domain.working_days import WorkingCalendar
@@ -65,7 +65,7 @@ class ReportReads(Protocol):
 
     async def movements(self, start: datetime, end: datetime) -> Movements: ...
 
-    async def ratings(self, by_unit: bool, start: datetime, end: datetime) -> list[RatingGroup]: ...
+    async def ratings(self, start: datetime, end: datetime) -> list[RatingCell]: ...
 
 
 class Reports:
@@ -111,6 +111,7 @@ class Reports:
             groups = await self._reads.received(dimension, start, end)
             received[dimension] = model.count_rows(groups, labels, to_code)
         by_unit, total = model.timeliness(await self._reads.answered(start, end, close), self._units)
+        ratings = await self._reads.ratings(start, end)
         return model.Report(
             period=period,
             as_of=as_of,
@@ -121,10 +122,9 @@ class Reports:
             answered_total=total,
             backlog=model.backlog(await self._reads.open_at(as_of, close)),
             movements=await self._reads.movements(start, end),
-            satisfaction_by_unit=model.satisfaction(await self._reads.ratings(True, start, end), self._units),
-            satisfaction_by_field=model.satisfaction(
-                await self._reads.ratings(False, start, end), self._fields
-            ),
+            satisfaction_by_unit=model.satisfaction([r.by(unit=True) for r in ratings], self._units),
+            satisfaction_by_field=model.satisfaction([r.by(unit=False) for r in ratings], self._fields),
+            satisfaction_total=model.satisfaction_total(r.by(unit=True) for r in ratings),
         )
 
 

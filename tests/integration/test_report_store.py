@@ -5,6 +5,7 @@ counting working days in SQL."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import date, datetime, timedelta, timezone
 from importlib import import_module
@@ -17,13 +18,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.db.calendar_table import sync_calendar
 from connectors.db.report_queries import SqlReportQueries
-from connectors.db.tables import CalendarDayRow, CaseRow
+from connectors.db.tables import CalendarDayRow, CaseRow, FeedbackRow, StatusHistoryRow
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from gateway.deadlines.config import load_policy
 from gateway.domain.answer import Answer
 from gateway.domain.case import Case
-from gateway.domain.petition import Address, Channel, Kind, Petition, Sender, SenderType
+from gateway.domain.petition import Address, Channel, Feedback, Kind, Petition, Sender, SenderType
 from gateway.domain.working_days import WorkingCalendar
 from gateway.reports.errors import ReportUnavailable
 from gateway.reports.period import parse_period
@@ -36,8 +38,7 @@ pytestmark = pytest.mark.integration
 
 VN = timezone(timedelta(hours=7))
 REPORT_COLUMNS = (
-    "channel", "province_code", "publish_consent", "accepted_at", "assigned_at", "first_answered_at",
-    "closed_at",
+    "channel", "province_code", "publish_consent", "accepted_at", "first_answered_at", "closed_at",
 )
 PDF = b"%PDF-1.7 answer"
 
@@ -90,7 +91,7 @@ async def test_a_case_through_the_repository_keeps_its_report_columns(
         await uow.commit()
     got = await columns(db_migrated, pid)
     assert (got["channel"], got["province_code"], got["publish_consent"]) == ("APP", "79", True)
-    assert got["accepted_at"] == t0 and got["assigned_at"] is None and got["closed_at"] is None
+    assert got["accepted_at"] == t0 and got["closed_at"] is None
 
     moves = [t0 + timedelta(hours=h) for h in (1, 2, 3, 26, 50)]
     case.assign(moves[0])
@@ -103,12 +104,18 @@ async def test_a_case_through_the_repository_keeps_its_report_columns(
         await uow.answers.add(answer(pid, 2, "VBHXH", moves[4] + timedelta(days=3)))
         await uow.answers.add(answer(pid, 1, "VBHXH", moves[4]))
         await uow.commit()
+    async with db_uow() as uow:
+        rated = moves[4] + timedelta(days=1)
+        await uow.updates.add_feedback(Feedback(pid, "TL-1", 5, rated, "Cảm ơn"), message_id="fb-1")
+        unknown = Feedback(pid, "TL-9", 2, rated, None)  # about an answer the store does not have
+        await uow.updates.add_feedback(unknown, message_id="fb-2")
+        await uow.commit()
     case.complete("VBHXH", moves[4])
     async with db_uow() as uow:
         await uow.cases.save(case)
         await uow.commit()
     got = await columns(db_migrated, pid)
-    assert got["accepted_at"] == t0 and got["assigned_at"] == moves[0]  # the first 04 stays
+    assert got["accepted_at"] == t0  # the first 03 stays
     assert got["first_answered_at"] == moves[4] and got["closed_at"] == moves[4]
 
     calendar = load_policy(None).calendar
@@ -120,6 +127,11 @@ async def test_a_case_through_the_repository_keeps_its_report_columns(
     # accepted Mon 5/10 09:00, answered Wed 7/10: two working days
     assert (row.answered, row.no_deadline, row.median_days) == (1, 1, 2.0)
     assert report.backlog_total == 0
+    # feedback is counted by the unit that answered (an unknown answer: no unit) and the field
+    by_unit = {r.code: (r.feedback, r.mean_rating) for r in report.satisfaction_by_unit if r.feedback}
+    assert by_unit == {"VBHXH": (1, 5.0), None: (1, 2.0)}
+    assert {r.code: r.feedback for r in report.satisfaction_by_field if r.feedback} == {"VIEC_LAM": 2}
+    assert (report.satisfaction_total.feedback, report.satisfaction_total.satisfied_share) == (2, 0.5)
 
 
 def _backfill(connection: Connection) -> None:
@@ -131,19 +143,33 @@ async def test_the_migration_backfills_what_the_gateway_writes(db_migrated: Asyn
     """The columns as the gateway writes them, cleared to what a store at 0007 holds, then filled
     by 0008's backfill: the same values."""
     await write_seed(db_migrated, make_seed(count=60, seed=8))
+    feedback = sa.select(FeedbackRow.message_id, FeedbackRow.unit_code, FeedbackRow.field_code).order_by(
+        FeedbackRow.message_id
+    )
+    history = StatusHistoryRow
+    moves = sa.select(history.petition_id, history.seq, history.moved_from).order_by(
+        history.petition_id, history.seq
+    )
     query = sa.select(CaseRow.petition_id, *(getattr(CaseRow, c) for c in REPORT_COLUMNS)).order_by(
         CaseRow.petition_id
     )
     async with db_migrated.connect() as connection:
         written = (await connection.execute(query)).all()
+        rated = (await connection.execute(feedback)).all()
+        moved = (await connection.execute(moves)).all()
     assert any(r.closed_at is not None for r in written) and any(r.province_code is None for r in written)
+    assert rated and all(r.unit_code for r in rated) and any(r.moved_from for r in moved)
     assert any(r.first_answered_at is not None for r in written)
     async with db_migrated.begin() as connection:
         await connection.execute(sa.update(CaseRow).values(dict.fromkeys(REPORT_COLUMNS)))
+        await connection.execute(sa.update(FeedbackRow).values(unit_code=None, field_code=None))
+        await connection.execute(sa.update(StatusHistoryRow).values(moved_from=None))
         assert (await connection.execute(query)).all() != written
         await connection.run_sync(_backfill)
     async with db_migrated.connect() as connection:
         assert (await connection.execute(query)).all() == written
+        assert (await connection.execute(feedback)).all() == rated
+        assert (await connection.execute(moves)).all() == moved
 
 
 async def test_the_calendar_table_follows_the_calendar(
@@ -171,6 +197,17 @@ async def test_the_calendar_table_follows_the_calendar(
     second = reports(db_migrated, holiday, now)
     assert (await second.build(parse_period("2026-10"))).answered_total.median_days == 3.0
     assert await second.prepare() is False  # the first report refreshed it already
+
+
+async def test_gateways_starting_together_write_the_calendar_once(db_migrated: AsyncEngine) -> None:
+    calendar = WorkingCalendar(
+        days_off={}, worked=frozenset(), first=date(2026, 1, 1), last=date(2027, 12, 31)
+    )
+    written = await asyncio.gather(*(sync_calendar(db_migrated, calendar) for _ in range(3)))
+    assert sorted(written) == [False, False, True]
+    async with db_migrated.connect() as connection:
+        count = (await connection.execute(sa.select(sa.func.count()).select_from(CalendarDayRow))).scalar()
+    assert count == 730
 
 
 async def test_office_hours_to_the_second_and_dates_outside_the_calendar(

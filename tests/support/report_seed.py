@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from connectors.db.case_repository import report_columns, timeline_columns
+from connectors.db.case_repository import moved_from, report_columns, timeline_columns
 from connectors.db.petition_codec import petition_to_json
 from connectors.db.tables import AnswerRow, CaseRow, FeedbackRow, StatusHistoryRow
 from gateway.domain.case import Status, StatusChange
@@ -146,6 +146,7 @@ async def write_seed(engine: AsyncEngine, cases: list[SeedCase]) -> None:
     async with engine.begin() as connection:
         for case in cases:
             petition = petition_of(case)
+            changes = [StatusChange(n, Status(s), u, s, t) for n, (s, u, t) in enumerate(history(case), 1)]
             await connection.execute(
                 insert(CaseRow).values(
                     petition_id=case.petition_id,
@@ -162,22 +163,21 @@ async def write_seed(engine: AsyncEngine, cases: list[SeedCase]) -> None:
                     updated_at=now,
                     due_at=case.due_at,
                     **report_columns(petition),
-                    **timeline_columns(
-                        [StatusChange(n, Status(s), u, s, t) for n, (s, u, t) in enumerate(history(case), 1)]
-                    ),
+                    **timeline_columns(changes),
                     first_answered_at=case.answers[0] if case.answers else None,
                 )
             )
             rows = [
                 {
                     "petition_id": case.petition_id,
-                    "seq": seq,
-                    "status": status,
-                    "unit_code": unit,
-                    "description": status,
-                    "changed_at": at,
+                    "seq": c.seq,
+                    "status": c.status.value,
+                    "unit_code": c.unit_code,
+                    "description": c.description,
+                    "changed_at": c.changed_at,
+                    "moved_from": moved_from(previous, c),
                 }
-                for seq, (status, unit, at) in enumerate(history(case), 1)
+                for previous, c in zip([None, *changes[:-1]], changes, strict=True)
             ]
             await connection.execute(insert(StatusHistoryRow), rows)
             for number, at in enumerate(case.answers, 1):
@@ -203,6 +203,8 @@ async def write_seed(engine: AsyncEngine, cases: list[SeedCase]) -> None:
                         message_id=f"FB-{case.petition_id}-{number}",
                         petition_id=case.petition_id,
                         answer_id=f"TL-{case.petition_id}-1",
+                        unit_code=case.unit,  # as SqlUpdateBook.add_feedback copies them
+                        field_code=case.field_code,
                         rating=rating,
                         comment=None,
                         at=at,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.ops.masking import mask_digits, mask_email, mask_id_number, mask_phone, mask_text
+from gateway.domain.personal_data import mask_digits, mask_email, mask_id_number, mask_phone, mask_text
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
-"""Personal data masked for those who may not see it (viewers, DESIGN §5): citizen id numbers,
-phones and emails. Pure functions; the services apply them to everything they hand a viewer.
+"""Personal data masked for those who may not see it (DESIGN §5): citizen id numbers, phones and
+emails — in what viewers are shown (gateway.ops, gateway.console), in log lines
+(gateway.observability) and, with nothing kept, in published answers (gateway.public). One set of
+patterns for all of them, so that what is hidden in one place is hidden in every place.
 
 What is kept is enough to tell two people apart on a call, not to reach them: the last three
 digits of a phone or id number, the first letter of an email's mailbox and its domain. Free text
