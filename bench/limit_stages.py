@@ -383,3 +383,96 @@ async def _statements(
         meter.cpu,
         "100 statements per transaction",
     )
+
+
+# --------------------------------------------------------------------------- answer letters
+
+
+def _old_stamp_font(name: str) -> bytes:
+    """The stamp font as it was before BENCHMARKS.md's fix: its layout tables (GSUB, GPOS, GDEF)
+    kept, which pyHanko's per-signature subsetting reads again each time."""
+    from io import BytesIO
+
+    from fontTools import subset  # type: ignore[import-untyped]
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+    from fontTools.ttLib.scaleUpem import scale_upem  # type: ignore[import-untyped]
+
+    from signing import stamp_font
+
+    font = TTFont(stamp_font.font_path(name))
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.notdef_outline = True
+    options.glyph_names = True
+    options.hinting = False
+    options.drop_tables += ["FFTM"]
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(unicodes=[c for low, high in stamp_font._UNICODE_RANGES for c in range(low, high + 1)])
+    subsetter.subset(font)
+    scale_upem(font, stamp_font.PDF_UNITS_PER_EM)
+    buffer = BytesIO()
+    font.save(buffer)
+    return buffer.getvalue()
+
+
+def pdf_stages(key: Any, count: int, seconds: float) -> list[Stage]:
+    """Render the official answer letter (reportlab) and PAdES B-B sign it (pyHanko, key loaded
+    once, visible stamp): now, and with the stamp font of before the fix, in the same run."""
+    import functools
+    from datetime import date
+
+    import signing
+    from connectors.amqp.demo_unit import answer_text
+    from gateway.outbound.letter import Letter, render_letter
+    from signing import stamp_font
+
+    letter = Letter(
+        agency="Bộ Lao động - Thương binh và Xã hội",
+        unit="Vụ Bảo hiểm xã hội",
+        number="1/VBHXH-PAKN",
+        place="Hà Nội",
+        date=date(2026, 12, 1),
+        subject="trả lời phản ánh, kiến nghị",
+        recipient="Ông Nguyễn Văn A",
+        body=answer_text("Chậm chi trả trợ cấp thất nghiệp tại tỉnh Thanh Hóa"),
+        recipients=("Như trên;", "Lưu: VT, VBHXH."),
+        signer_name="Nguyễn Thị Minh Hằng",
+        signer_position="Phó Chánh Văn phòng Bộ",
+    )
+    rendered = render_letter(letter)
+
+    def sign() -> None:
+        signing.sign_pdf(
+            rendered.pdf,
+            key,
+            signer_name=letter.signer_name,
+            organisation=letter.agency,
+            location=letter.place,
+            page=rendered.signature_page,
+            box=rendered.signature_box,
+        )
+
+    note = f"letter {len(rendered.pdf) // 1024} KB"
+    stages = [
+        timed_loop(
+            "answer letter",
+            "render (reportlab, Decree 30 layout)",
+            lambda: render_letter(letter),
+            count,
+            seconds,
+        ),
+        timed_loop("answer letter", "PAdES B-B sign with visible stamp", sign, count, seconds),
+    ]
+    current = stamp_font.stamp_font_bytes
+    stamp_font.stamp_font_bytes = functools.lru_cache(maxsize=4)(_old_stamp_font)  # type: ignore[assignment]
+    try:
+        stages.append(
+            timed_loop("answer letter", "PAdES sign, before: font with layout tables", sign, count, seconds)
+        )
+    finally:
+        stamp_font.stamp_font_bytes = current  # type: ignore[assignment]
+    for stage in stages:
+        stage.note = note
+    return stages

@@ -9,9 +9,11 @@ confirms to a quorum queue (awaited, pipelined in windows of 100 and 1000) and c
 (prefetch 50 and 500), in a RabbitMQ virtual host of its own that is deleted afterwards; lxml parse
 and parse + XSD of a generated, signed `PetitionMessage` (the project's schema); XML-DSig sign and
 verify of it (`signing`, key and trust store loaded once); raw RSA-2048 sign and verify with
-cryptography; a no-op HTTP POST and one that parses + validates, to the gateway's server stack in
-a process of its own; 3 KB rows committed 1 and 100 at a time to SQLite and to a PostgreSQL
-database of its own. Each row gives the wall rate and the CPU per message where it was spent.
+cryptography; rendering an answer letter and PAdES-signing it (and signing it with the stamp
+font of before BENCHMARKS.md's fix, for the comparison); a no-op HTTP POST and one that parses +
+validates, to the gateway's server stack in a process of its own; 3 KB rows committed 1 and 100
+at a time, and single SELECTs through an AsyncSession, on SQLite and on a PostgreSQL database of
+its own. Each row gives the wall rate and the CPU per message where it was spent.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ async def measure(args: argparse.Namespace) -> list[st.Stage]:
         stages += st.xml_stages(detached, load_schema(), count, seconds)
         stages += st.dsig_stages(unsigned, detached, key, trust, min(count, 5000), seconds)
         stages += st.rsa_sign_stage(count, seconds)
+        _show(stages)
+        ministry = signing.load_pem_key(pki.ministry_cert, pki.ministry_key)
+        stages += st.pdf_stages(ministry, min(count, 300), seconds)
         _show(stages)
         stages += await st.http_stages(detached, args.connections, count, seconds)
         _show(stages)

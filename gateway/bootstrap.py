@@ -160,7 +160,7 @@ def build_runtime(settings: Settings) -> Runtime:
     ensure_dev_pki(settings)
     signer = load_signer(settings)
     trust = load_trust(settings)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     uow = SqlUnitOfWorkFactory(make_sessions(engine))
     deadlines = load_policy(settings.config_dir, due_soon_days=settings.due_soon_working_days)
     intake = Intake(uow=uow, routing=config.routing, deadlines=deadlines)
@@ -267,8 +267,10 @@ def build_sampler(rt: Runtime, queues: QueueStats | None = None) -> MetricsSampl
 def build_case_ops(rt: Runtime) -> CaseOps:
     """The operators' case search, case pages and unit administration (REST and console share them)."""
     reads = SqlCaseReads(rt.engine)
+    policy = rt.deadlines
+    horizon = (lambda now: policy.horizon(now, policy.due_soon_days)) if policy is not None else None
     return CaseOps(
-        search=CaseSearch(reads, rt.config.routing, utc_now),
+        search=CaseSearch(reads, rt.config.routing, utc_now, horizon),
         pages=CasePages(reads, utc_now),
         units=UnitsAdmin(rt.uow, rt.config.routing, utc_now),
     )

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     amqp_delivery_limit: int = 5
     outbox_batch: int = 500
     outbox_poll_seconds: float = 0.5
+    database_pool_size: int = Field(
+        20, ge=1, description="PostgreSQL connections kept open for reuse (10 more may open in a burst)"
+    )
     message_log_batch: int = Field(
         100, ge=1, description="Message-log entries written per commit at most (group commit); 1: one each"
     )

@@ -78,6 +78,12 @@ def search_statement(query: CaseQuery) -> Select[*tuple[Any, ...]]:
         statement = statement.where(
             CaseRow.status.in_(OPEN_STATUSES), CaseRow.due_at < literal(query.now, UtcDateTime())
         )
+    if query.due_before is not None:
+        statement = statement.where(
+            CaseRow.status.in_(OPEN_STATUSES),
+            CaseRow.due_at >= literal(query.now, UtcDateTime()),
+            CaseRow.due_at < literal(query.due_before, UtcDateTime()),
+        )
     if query.after is not None:
         position = tuple_(CaseRow.received_at, CaseRow.petition_id)
         cursor = tuple_(literal(query.after.received_at, UtcDateTime()), literal(query.after.petition_id))

@@ -24,16 +24,19 @@ POOL_OVERFLOW = 10
 READ_ONLY = "pakn_read_only"  # execution option: see read_only()
 
 
-def make_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> AsyncEngine:
+def make_engine(
+    url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, pool_size: int = POOL_SIZE
+) -> AsyncEngine:
     """An engine for `sqlite+aiosqlite:///path` or `postgresql+asyncpg://…`.
 
     `sqlite_busy_timeout_ms`: how long a SQLite transaction waits for the write lock before the
-    store reports a StoreConflict.
+    store reports a StoreConflict. `pool_size`: PostgreSQL connections kept open (POOL_OVERFLOW
+    more may open in a burst).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, sqlite_busy_timeout_ms)
-    return create_async_engine(parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    return create_async_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=POOL_OVERFLOW)
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

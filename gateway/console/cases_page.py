@@ -96,6 +96,7 @@ def cases_router(
         field: Annotated[list[str], Query()] = [],  # noqa: B006
         kind: Annotated[list[str], Query()] = [],  # noqa: B006
         overdue: Annotated[str, Query()] = "",
+        due_soon: Annotated[str, Query()] = "",
         cursor: Annotated[str, Query(max_length=400)] = "",
     ) -> Response:
         text = q.strip()
@@ -109,6 +110,7 @@ def cases_router(
                 field=field,
                 kind=kind,
                 overdue=overdue in ("1", "on", "true"),
+                due_soon=due_soon in ("1", "on", "true"),
                 cursor=cursor or None,
                 limit=PAGE_SIZE,
             )
@@ -122,6 +124,7 @@ def cases_router(
             "field": field[0] if field else "",
             "kind": kind[0] if kind else "",
             "overdue": "1" if query.overdue else "",
+            "due_soon": "1" if query.due_before is not None else "",
         }
         return pages.render(
             request,

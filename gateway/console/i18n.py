@@ -169,6 +169,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cases.field": {"vi": "Lĩnh vực", "en": "Field"},
     "cases.kind": {"vi": "Loại", "en": "Kind"},
     "cases.overdue_only": {"vi": "Chỉ hồ sơ quá hạn", "en": "Overdue only"},
+    "cases.due_soon_only": {"vi": "Chỉ hồ sơ sắp đến hạn", "en": "Due soon only"},
     "cases.petition_id": {"vi": "Mã hồ sơ", "en": "Petition id"},
     "cases.received": {"vi": "Ngày nhận", "en": "Received"},
     "cases.sender": {"vi": "Người gửi", "en": "Sender"},

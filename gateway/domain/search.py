@@ -116,5 +116,7 @@ class CaseQuery:
     fields: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     overdue: bool = False
+    # due soon: open, not overdue yet, due before this instant (the deadline policy's horizon)
+    due_before: datetime | None = None
     after: SearchCursor | None = None
     limit: int = DEFAULT_PAGE

@@ -34,6 +34,7 @@ class CaseHitOut(BaseModel):
     )
     updated_at: datetime
     overdue: bool = Field(description="Open and past due_at")
+    due_soon: bool = Field(False, description="Open, not overdue, due within the due-soon working days")
     href: str
 
 
@@ -171,7 +172,7 @@ def search_out(page: SearchPage) -> CaseSearchOut:
 
 def _hit_out(item: FoundCase) -> CaseHitOut:
     h = item.hit
-    return CaseHitOut(**vars(h), overdue=item.overdue, href=f"{BASE}/{h.petition_id}")
+    return CaseHitOut(**vars(h), overdue=item.overdue, due_soon=item.due_soon, href=f"{BASE}/{h.petition_id}")
 
 
 def page_out(page: CasePage) -> CasePageOut:

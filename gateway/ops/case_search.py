@@ -28,6 +28,7 @@ from gateway.domain.routing import RoutingTable
 from gateway.domain.search import (
     DEFAULT_PAGE,
     MAX_PAGE,
+    OPEN_STATUSES,
     CaseQuery,
     InvalidCursor,
     SearchCursor,
@@ -46,6 +47,7 @@ MAX_CODE = 64
 class FoundCase:
     hit: CaseHit
     overdue: bool
+    due_soon: bool = False  # open, not overdue, within the due-soon working days
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,19 @@ class SearchPage:
 
 
 class CaseSearch:
-    def __init__(self, reads: CaseReads, routing: RoutingTable, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        reads: CaseReads,
+        routing: RoutingTable,
+        clock: Callable[[], datetime],
+        due_soon_horizon: Callable[[datetime], datetime] | None = None,
+    ) -> None:
+        """`due_soon_horizon(now)`: due dates before it are "due soon" (the deadline policy's
+        working days); None: nothing is ever due soon (no calendar configured)."""
         self._reads = reads
         self._routing = routing
         self._clock = clock
+        self._horizon = due_soon_horizon
 
     def query(
         self,
@@ -74,6 +85,7 @@ class CaseSearch:
         field: Iterable[str] = (),
         kind: Iterable[str] = (),
         overdue: bool = False,
+        due_soon: bool = False,
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE,
     ) -> CaseQuery:
@@ -100,8 +112,14 @@ class CaseSearch:
                 raise InvalidRequest(
                     "con trỏ phân trang không hợp lệ", str(exc), code="Search.InvalidCursor"
                 ) from exc
+        now = self._clock()
+        due_before = None
+        if due_soon:
+            # no calendar: nothing can be due soon; an instant in the past finds no case
+            due_before = self._horizon(now) if self._horizon is not None else now
         return CaseQuery(
-            now=self._clock(),
+            now=now,
+            due_before=due_before,
             text=_phrase("q", q),
             petition_id=pid or None,
             sender=_phrase("sender", sender),
@@ -121,8 +139,17 @@ class CaseSearch:
         last = page[-1] if page else None
         next_cursor = SearchCursor(last.received_at, last.petition_id).encode() if more and last else None
         masked = not principal.sees_personal_data
+        horizon = self._horizon(query.now) if self._horizon is not None else None
         items = tuple(
-            FoundCase(mask_hit(hit) if masked else hit, is_overdue(hit.due_at, hit.status, query.now))
+            FoundCase(
+                mask_hit(hit) if masked else hit,
+                overdue := is_overdue(hit.due_at, hit.status, query.now),
+                not overdue
+                and horizon is not None
+                and hit.due_at is not None
+                and hit.due_at < horizon
+                and hit.status in OPEN_STATUSES,
+            )
             for hit in page
         )
         return SearchPage(items, next_cursor, query.limit, masked)

@@ -74,6 +74,7 @@ def cases_ops_router(auth: OpsAuth, search: CaseSearch, pages: CasePages) -> API
             " finds \"người có công\"). `sender`: a phrase of the sender's name. `phone`: the whole"
             " number, however written. `status`, `unit`, `field`, `kind` may repeat (any of them)."
             " `overdue`: open cases past their deadline (the portal's DueAt, else working days)."
+            " `due_soon`: open cases not overdue yet that are due within PAKN_DUE_SOON_WORKING_DAYS."
             " Pages: pass `next_cursor` back as `cursor` with the same filters."
         ),
     )
@@ -89,14 +90,15 @@ def cases_ops_router(auth: OpsAuth, search: CaseSearch, pages: CasePages) -> API
         field: Annotated[list[str] | None, Query()] = None,
         kind: Annotated[list[str] | None, Query()] = None,
         overdue: bool = False,
+        due_soon: bool = False,
         cursor: Annotated[str | None, Query(max_length=400)] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     ) -> CaseSearchOut:
         with as_problems():
             query = search.query(
                 q=q, petition_id=petition_id, sender=sender, phone=phone, status=status or (),
-                unit=unit or (), field=field or (), kind=kind or (), overdue=overdue, cursor=cursor,
-                limit=limit,
+                unit=unit or (), field=field or (), kind=kind or (), overdue=overdue, due_soon=due_soon,
+                cursor=cursor, limit=limit,
             )
             found = await search.search(who, query)
         response.headers.update(NO_STORE)

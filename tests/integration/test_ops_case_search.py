@@ -12,6 +12,7 @@ from connectors.db.case_search_store import SqlCaseReads
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from gateway.domain.operators import Principal, Role
 from gateway.domain.petition import Kind, PetitionUpdate, UpdateAction
+from gateway.domain.search import OPEN_STATUSES
 from gateway.ops.case_search import CaseSearch
 from gateway.ops.errors import InvalidRequest
 from gateway.routing_config import load_config
@@ -164,3 +165,24 @@ async def test_a_supplement_is_found_with_its_case(search: CaseSearch, db_uow: S
         await uow.commit()
     assert await ids(search, q="giay xac nhan liet si") == ["PAKN-2026-000008"]
     assert await ids(search, q="liet si") == ["PAKN-2026-000008"]  # a withdrawal's text adds nothing
+
+
+async def test_due_soon_finds_open_cases_not_yet_overdue_before_the_horizon(
+    db_migrated: AsyncEngine, db_uow: SqlUnitOfWorkFactory
+) -> None:
+    await seed(db_uow)
+    horizon = NOW + timedelta(days=40)
+    search = CaseSearch(SqlCaseReads(db_migrated), load_config().routing, lambda: NOW, lambda now: horizon)
+    everything = (await search.search(OPERATOR, search.query(limit=200))).items
+    expected = {
+        i.hit.petition_id
+        for i in everything
+        if i.hit.due_at is not None and NOW <= i.hit.due_at < horizon and i.hit.status in OPEN_STATUSES
+    }
+    assert expected, "the seed must hold a case due soon, or this test proves nothing"
+    assert set(await ids(search, due_soon=True)) == expected
+    assert {i.hit.petition_id for i in everything if i.due_soon} == expected
+    assert not any(i.due_soon and i.overdue for i in everything)
+    # without a calendar nothing is due soon
+    bare = CaseSearch(SqlCaseReads(db_migrated), load_config().routing, lambda: NOW)
+    assert await ids(bare, due_soon=True) == []
