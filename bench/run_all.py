@@ -47,15 +47,41 @@ def steps(args: argparse.Namespace, out: Path) -> list[tuple[str, Any, list[str]
     return [
         ("limits", limits.main, ["--seconds", "5", "--count", "20000"]),
         ("inbound_pg", inbound.main, ["--db", "postgresql", *n]),
-        ("inbound_pg_before", inbound.main, ["--db", "postgresql", *n, "--set", "PAKN_MESSAGE_LOG_BATCH=1",
-                                             "--set", "PAKN_DATABASE_POOL_SIZE=5"]),
+        (
+            "inbound_pg_before",
+            inbound.main,
+            [
+                "--db",
+                "postgresql",
+                *n,
+                "--set",
+                "PAKN_MESSAGE_LOG_BATCH=1",
+                "--set",
+                "PAKN_DATABASE_POOL_SIZE=5",
+            ],
+        ),
         ("inbound_pg_portal_down", inbound.main, ["--db", "postgresql", "--portal", "down", *n]),
         ("inbound_sqlite", inbound.main, ["--db", "sqlite", *n]),
         ("outbound_pg", outbound.main, ["--cases", str(args.outbound_cases), "--answers", str(args.answers)]),
-        ("scale", scale.main, ["--cases", str(args.cases), "--count", str(args.count), "--seconds",
-                               str(args.seconds), "--queued", str(args.queued)]),
-        ("inbound_profiled", inbound.main, ["--db", "postgresql", *n, "--profile", str(out / "profile-inbound.txt"),
-                                            "--profile-gil"]),
+        (
+            "scale",
+            scale.main,
+            [
+                "--cases",
+                str(args.cases),
+                "--count",
+                str(args.count),
+                "--seconds",
+                str(args.seconds),
+                "--queued",
+                str(args.queued),
+            ],
+        ),
+        (
+            "inbound_profiled",
+            inbound.main,
+            ["--db", "postgresql", *n, "--profile", str(out / "profile-inbound.txt"), "--profile-gil"],
+        ),
     ]
 
 
@@ -83,8 +109,13 @@ def main() -> int:
         print(f"\n=== {name} (load {before['load']}, waited {before['waited_s']} s)", flush=True)
         started = time.time()
         code = run([*argv, "--out", str(out / f"{name}.json")])
-        record["steps"][name] = {"exit": code, "seconds": round(time.time() - started), "before": before,
-                                 "load_after": load_average(), "json": f"{name}.json"}
+        record["steps"][name] = {
+            "exit": code,
+            "seconds": round(time.time() - started),
+            "before": before,
+            "load_after": load_average(),
+            "json": f"{name}.json",
+        }
         (out / "run.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     profile = out / "profile-inbound.txt"
     if profile.exists():

@@ -28,7 +28,7 @@ def entry(n: int) -> LogEntry:
         direction="in",
         peer="000.00.00.G22",
         operation="SubmitPetition",
-        raw=f"<PetitionMessage><Title>Kiến nghị số {n} về trợ cấp thất nghiệp</Title></PetitionMessage>".encode(),
+        raw=f"<PetitionMessage><Title>Kiến nghị số {n} về trợ cấp</Title></PetitionMessage>".encode(),
         signature_verdict="valid",
         at=T0 + timedelta(milliseconds=n),
         message_id=f"m-{n}",
@@ -50,7 +50,9 @@ class CountingUow:
 
 async def stored(db_uow: SqlUnitOfWorkFactory) -> list[tuple[int, str, str]]:
     async with db_uow() as uow:
-        rows = await uow.session.execute(text("SELECT id, message_id, petition_id FROM message_log ORDER BY id"))
+        rows = await uow.session.execute(
+            text("SELECT id, message_id, petition_id FROM message_log ORDER BY id")
+        )
         return [tuple(r) for r in rows.all()]
 
 
@@ -71,14 +73,22 @@ async def test_concurrent_entries_share_commits_and_keep_one_chain(db_uow: SqlUn
 async def test_a_caller_returns_only_once_its_entry_is_committed(db_uow: SqlUnitOfWorkFactory) -> None:
     hook = MessageLogHook(db_uow, lambda: T0, group=LogGroupCommit(db_uow))
     entry_id = await hook.record(
-        direction="out", peer="000.00.00.G22", operation="SubmitPetition", raw=b"<Receipt/>", verdict="signed",
-        message_id="m-receipt", outcome="accepted", petition_id="PAKN-2026-000001",
+        direction="out",
+        peer="000.00.00.G22",
+        operation="SubmitPetition",
+        raw=b"<Receipt/>",
+        verdict="signed",
+        message_id="m-receipt",
+        outcome="accepted",
+        petition_id="PAKN-2026-000001",
     )
     # read on another connection: committed, not merely written in an open transaction
     assert [(r[0], r[1]) for r in await stored(db_uow)] == [(entry_id, "m-receipt")]
 
 
-async def test_appends_interleaved_with_single_transactions_keep_the_chain(db_uow: SqlUnitOfWorkFactory) -> None:
+async def test_appends_interleaved_with_single_transactions_keep_the_chain(
+    db_uow: SqlUnitOfWorkFactory,
+) -> None:
     group = LogGroupCommit(db_uow, max_batch=8)
 
     async def alone(n: int) -> int:
