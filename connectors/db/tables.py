@@ -421,3 +421,18 @@ class CalendarStateRow(Base):
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
     refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PublicLetterRow(Base):
+    """The public copy of a published answer's letter, signed once and kept (gateway.public): a
+    public download never makes the ministry's key sign again."""
+
+    __tablename__ = "public_letters"
+    __table_args__ = (UniqueConstraint("petition_id", "answer_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    petition_id: Mapped[str] = mapped_column(ForeignKey("cases.petition_id"))
+    answer_id: Mapped[str] = mapped_column(String(CODE))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from connectors.db.public_letters_store import SqlPublicLetters
 from connectors.db.published_answers_store import SqlPublishedAnswers
 from gateway.bootstrap import Runtime
 from gateway.outbound.answer_documents import SignedLetters
@@ -20,7 +21,7 @@ def build_public_answers(rt: Runtime) -> PublicAnswers:
         seal_image=rt.settings.seal_image,
         on_signed=rt.metrics.signed_pdf,
     )
-    letters = PublicLetters(documents, rt.config.routing)
+    letters = PublicLetters(documents, rt.config.routing, SqlPublicLetters(rt.engine))
     return PublicAnswers(SqlPublishedAnswers(rt.engine), rt.config.routing, letters)
 
 

@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 import signing
+from connectors.db.tables import PublicLetterRow
 from connectors.national_sim.generator import generate_petitions
 from gateway.domain.search import normalise_phone
 from tests.e2e.unit_side import SIGNER, issue_token, problem
@@ -212,6 +214,10 @@ async def test_only_consented_published_answers_are_public_without_personal_data
         assert "attachment" in letter.headers["content-disposition"]
         pdf = letter.content
         assert (await http.get(first["letter_url"])).content == pdf  # the same copy each time
+        # signed once and kept: a public download never makes the ministry's key sign again
+        async with gw.engine.connect() as c:
+            kept = (await c.execute(sa.select(PublicLetterRow.petition_id, PublicLetterRow.pdf))).all()
+        assert [(pid, body) for pid, body in kept] == [(published.pid, pdf)]
     db = verifiers.nss_db(tmp_path / "nss", gw.pki.ca_cert)
     verifiers.assert_pdfsig_accepts(verifiers.pdfsig(pdf, db, tmp_path), count=1)
     verdict = await signing.async_verify_pdf(pdf, gw.pki.trust_store())

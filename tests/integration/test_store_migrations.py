@@ -20,7 +20,7 @@ from tests.integration.conftest import sqlite_url
 
 pytestmark = pytest.mark.integration
 
-HEAD = "0008_report_columns"
+HEAD = "0009_public_letters"
 
 
 async def test_upgrade_twice_is_idempotent(db_engine: AsyncEngine) -> None:
