@@ -33,6 +33,7 @@ import pipeline
 from envelopes import signed_envelopes
 from lxml import etree
 from machine import load_average, machine
+from stack import interruptible
 
 import signing
 from gateway.bootstrap import load_schema
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"])
     ap.add_argument("--out", type=Path, help="JSON file (default bench/results/limits-<time>.json)")
     args = ap.parse_args(argv)
+    interruptible()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     load_start = load_average()
     print(f"limits: load average at start {load_start}")

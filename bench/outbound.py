@@ -37,7 +37,7 @@ import seed
 import uvloop
 from machine import load_average, machine
 from sqlalchemy.engine import make_url
-from stack import Stack, gateway_stack, settings_env
+from stack import Stack, gateway_stack, interruptible, settings_env
 
 from connectors.amqp.demo_unit import REPLY_SCHEMA, DemoSigner, answer_text
 from connectors.amqp.topology import REPLIES_EXCHANGE, unit_error_queue_name
@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", type=Path, help="py-spy (GIL) of the claim and answer phases: FILE-claim.txt…"
     )
     args = ap.parse_args(argv)
+    interruptible()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     load_start = load_average()
     print(f"outbound: {args.db}; load average at start {load_start}")

@@ -28,6 +28,7 @@ import outbound
 import profiler
 import scale
 from machine import load_average, machine
+from stack import interruptible
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -98,6 +99,7 @@ def main() -> int:
     ap.add_argument("--queued", type=int, default=100_000)
     ap.add_argument("--only", nargs="*", help="run only these steps")
     args = ap.parse_args()
+    interruptible()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out: Path = args.out_dir or RESULTS / f"run-{stamp}"
     out.mkdir(parents=True, exist_ok=True)

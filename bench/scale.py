@@ -33,7 +33,7 @@ import uvloop
 from envelopes import Envelope, signed_envelopes
 from machine import load_average, machine
 from sqlalchemy.engine import make_url
-from stack import Stack, gateway_stack
+from stack import Stack, gateway_stack, interruptible
 
 import signing
 from connectors.amqp.topology import unit_queue_name
@@ -97,6 +97,7 @@ async def measured(
     warm, rest = envelopes[: args.warmup], envelopes[args.warmup :]
     try:
         await inbound.phase(stack, arrivals, warm, name=f"{label} warm", concurrency=4, seconds=60, drain=30)
+        await inbound.settle(stack, 600)
         result = await inbound.phase(
             stack,
             arrivals,
@@ -142,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queued", type=int, default=100_000, help="messages left on a unit queue")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
+    interruptible()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     load_start = load_average()
     print(f"scale: {args.cases:,} cases; load average at start {load_start}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,13 @@ class Stack:
     def ready(self) -> dict[str, Any]:
         result: dict[str, Any] = httpx.get(f"{self.gateway.base_url}/health/ready", timeout=30).json()
         return result
+
+
+def interruptible() -> None:
+    """Ctrl+C and `kill` end a benchmark through its clean-up (gateway, simulator, virtual host,
+    database), even when it was started in the background, where a shell ignores SIGINT for it."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: signal.raise_signal(signal.SIGINT))
 
 
 def settings_env(pairs: list[str]) -> dict[str, str]:
