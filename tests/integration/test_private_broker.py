@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from pathlib import Path
 
 import aio_pika
@@ -37,10 +38,17 @@ async def depth(url: str) -> int:
         return count
 
 
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+def listening(port: int, *, settle: float = 5.0) -> bool:
+    """Still accepting after `settle` seconds (the kernel closes a killed VM's sockets soon, not at once)."""
+    deadline = time.monotonic() + settle
+    while True:
+        with socket.socket() as s:
+            s.settimeout(1)
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return False
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.2)
 
 
 async def test_a_private_node_keeps_quorum_messages_and_leaves_nothing_behind(tmp_path: Path) -> None:
