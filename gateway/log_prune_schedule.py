@@ -11,13 +11,13 @@ after it the next run finishes the deletes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from connectors.db.log_export import SegmentError
 from gateway.inbound.reconcile_schedule import Delay
+from gateway.stoppable import run_unless_stopped, wait_or_stop
 
 __all__ = ["PruneSchedule"]
 
@@ -43,18 +43,9 @@ class PruneSchedule:
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set: wait for the next time, prune what is older than the retention, repeat."""
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._delay(self._clock()))
-            if stop.is_set():
+            if await wait_or_stop(stop, self._delay(self._clock())):
                 return
-            job = asyncio.create_task(self.once(), name="log-prune-run")
-            stopping = asyncio.create_task(stop.wait(), name="log-prune-stop")
-            await asyncio.wait({job, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if not job.done():
-                job.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await job
+            if not await run_unless_stopped(self.once(), stop, name="log-prune-run"):
                 log.info("message log prune interrupted by shutdown; the next run finishes it")
                 return
 

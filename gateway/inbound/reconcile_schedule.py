@@ -9,12 +9,12 @@ run in flight is cancelled: each petition commits on its own, so nothing is half
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta, timezone
 
 from gateway.inbound.reconcile import ReconcileReport
+from gateway.stoppable import run_unless_stopped, wait_or_stop
 
 __all__ = ["ReconcileSchedule", "daily_at", "every"]
 
@@ -60,18 +60,9 @@ class ReconcileSchedule:
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set: wait for the next time, reconcile, log, repeat."""
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._delay(self._clock()))
-            if stop.is_set():
+            if await wait_or_stop(stop, self._delay(self._clock())):
                 return
-            job = asyncio.create_task(self._once(), name="reconcile-run")
-            stopping = asyncio.create_task(stop.wait(), name="reconcile-stop")
-            await asyncio.wait({job, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if not job.done():
-                job.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await job
+            if not await run_unless_stopped(self._once(), stop, name="reconcile-run"):
                 log.info("reconciliation interrupted by shutdown; the next run starts over")
                 return
             self.runs += 1
