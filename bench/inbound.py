@@ -158,14 +158,16 @@ def _line(r: dict[str, Any]) -> str:
     )
 
 
-async def settle(stack: Stack, within: float) -> dict[str, Any]:
+async def settle(stack: Stack, within: float, *, portal_up: bool = True) -> dict[str, Any]:
     """Wait (at most `within` seconds) until both outboxes are empty: the cases of the phase before
-    published and its statuses at the portal, so that the next phase starts on an idle gateway."""
+    published and its statuses at the portal, so that the next phase starts on an idle gateway.
+    With the portal down its statuses stay: only the cases are waited for."""
     started = time.monotonic()
     while True:
         ready = await asyncio.to_thread(stack.ready)
         national = ready.get("national_outbox", {})
-        done = national.get("pending", 0) == 0 and ready.get("outbox_pending", 0) == 0
+        statuses_done = national.get("pending", 0) == 0 or not portal_up
+        done = statuses_done and ready.get("outbox_pending", 0) == 0
         if done or time.monotonic() - started > within:
             return {
                 "seconds": round(time.monotonic() - started, 1),
@@ -201,7 +203,7 @@ async def run(args: argparse.Namespace, stack: Stack, envelopes: list[Envelope])
     try:
         warm, rest = envelopes[: args.warmup], envelopes[args.warmup :]
         results = [await phase(stack, arrivals, warm, name="warm-up", concurrency=4, seconds=60, drain=30)]
-        await settle(stack, args.settle)
+        await settle(stack, args.settle, portal_up=args.portal == "up")
         loop_envs, rest = rest[: args.count], rest[args.count :]
         saturated = await phase(
             stack,
@@ -214,7 +216,9 @@ async def run(args: argparse.Namespace, stack: Stack, envelopes: list[Envelope])
             profile=args.profile,
             gil=args.profile_gil,
         )
-        saturated["sustained"] = sustained(saturated, await settle(stack, args.settle), args.portal == "up")
+        saturated["sustained"] = sustained(
+            saturated, await settle(stack, args.settle, portal_up=args.portal == "up"), args.portal == "up"
+        )
         print(f"     sustained: {saturated['sustained']}", flush=True)
         results.append(saturated)
         half = max(1.0, saturated["sustained"]["per_second"] / 2)
