@@ -52,10 +52,11 @@ def pipeline_table(lim: dict[str, Any]) -> list[str]:
 
 def inbound_rows(runs: dict[str, dict[str, Any]]) -> list[str]:
     rows = [
-        "| run | to unit queue /s | receipts /s | to queue p50 / p95 / p99 ms | half rate: rate, p99 to queue"
-        " / receipt ms | CPU % gw / broker / pg / sim | RSS max MiB | statements / petition"
+        "| run | sustained /s | to unit queue /s | receipts /s | to queue p50 / p95 / p99 ms"
+        " | half rate: rate, p99 to queue / receipt ms | CPU % gw / broker / pg / sim | RSS max MiB"
+        " | statements / petition"
         " | load start→end |",
-        "|---|---:|---:|---|---|---|---:|---:|---|",
+        "|---|---:|---:|---:|---|---|---|---:|---:|---|",
     ]
     for name, run in runs.items():
         loop = next(p for p in run["phases"] if p["phase"] == "closed loop")
@@ -66,7 +67,8 @@ def inbound_rows(runs: dict[str, dict[str, Any]]) -> list[str]:
         statements = st.get("scans", 0) + st.get("inserted", 0) + st.get("updated", 0) if st else None
         la = run["load_average"]
         rows.append(
-            f"| {name} | {loop['to_unit_queue_per_second']} | {loop['receipts_per_second']} "
+            f"| {name} | {loop.get('sustained', {}).get('per_second', '—')} "
+            f"| {loop['to_unit_queue_per_second']} | {loop['receipts_per_second']} "
             f"| {q['p50']} / {q['p95']} / {q['p99']} "
             f"| {half['target_rate']:.0f}/s: {hq['p99']} / {hr['p99']} "
             f"| {c.get('gateway')} / {c.get('broker')} / {c.get('postgres', '—')} / {c.get('portal_sim')} "
@@ -119,14 +121,18 @@ def targets(directory: Path) -> list[str]:
     if pg and lim:
         loop = next(p for p in pg["phases"] if p["phase"] == "closed loop")
         half = next(p for p in pg["phases"] if p["phase"] == "half rate")
-        rate = loop["to_unit_queue_per_second"]
+        queue = loop["to_unit_queue_per_second"]
+        rate = loop.get("sustained", {}).get("per_second", queue)
         full = lim["pipeline"]["postgresql"]["with_statuses_to_portal"]["limit_per_second"]
         intake = lim["pipeline"]["postgresql"]["intake_to_unit_queue"]["limit_per_second"]
-        rows.append(f"| inbound ≥ 1,000 petitions/s | {rate}/s | {'yes' if rate >= 1000 else 'no'} |")
         rows.append(
-            f"| inbound ≥ 50 % of the pipeline limit | {100 * rate / full:.0f} % of {full:.0f}/s "
-            f"(with statuses); {100 * rate / intake:.0f} % of {intake:.0f}/s (intake alone) "
-            f"| {'yes' if rate >= full / 2 else 'no'} |"
+            f"| inbound ≥ 1,000 petitions/s sustained | {rate}/s sustained ({queue}/s to the unit queues) "
+            f"| {'yes' if rate >= 1000 else 'no'} |"
+        )
+        rows.append(
+            f"| inbound ≥ 50 % of the pipeline limit | sustained {100 * rate / full:.0f} % of {full:.0f}/s "
+            f"(with the statuses); to the queues {100 * queue / intake:.0f} % of {intake:.0f}/s (intake "
+            f"alone) | {'yes' if rate >= full / 2 and queue >= intake / 2 else 'no'} |"
         )
         p99 = half["push_to_unit_queue_ms"]["p99"]
         rows.append(
@@ -182,7 +188,13 @@ def main() -> None:
         )
     runs = {
         n: r
-        for n in ("inbound_pg", "inbound_pg_before", "inbound_pg_portal_down", "inbound_sqlite")
+        for n in (
+            "inbound_pg",
+            "inbound_pg_before",
+            "inbound_pg_portal_down",
+            "inbound_sqlite",
+            "inbound_profiled",
+        )
         if (r := _load(directory, n))
     }
     if runs:
