@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import event, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from connectors.db.attachments import insert_attachments, load_attachments
 from connectors.db.column_types import UtcDateTime
@@ -26,6 +27,13 @@ from gateway.ports import StoreConflict, StoreError
 class SqlCaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Histories read (or written) under the case's row lock in the current transaction: `save`
+        # needs no second lock and read for them. Forgotten when the transaction ends, with the lock.
+        self._locked: dict[str, list[StatusChange]] = {}
+        event.listen(session.sync_session, "after_transaction_end", self._forget_locks)
+
+    def _forget_locks(self, _session: Session, _transaction: SessionTransaction) -> None:
+        self._locked.clear()
 
     async def get(self, petition_id: str, *, for_update: bool = False) -> Case | None:
         head = select(CaseRow.unit_code, CaseRow.fingerprint).where(CaseRow.petition_id == petition_id)
@@ -36,6 +44,8 @@ class SqlCaseRepository:
             if found is None:
                 return None
             history = await self._history(petition_id)
+        if for_update:
+            self._locked[petition_id] = list(history)
         unit_code, fingerprint = found
         return Case(petition_id, unit_code, fingerprint, history=history, events=[])
 
@@ -76,11 +86,13 @@ class SqlCaseRepository:
         stored one: that is a StoreConflict, never an overwrite nor a silently dropped change.
         """
         pid = case.petition_id
-        lock = select(CaseRow.petition_id).where(CaseRow.petition_id == pid).with_for_update()
-        with map_db_errors():
-            if (await self._session.execute(lock)).one_or_none() is None:
-                raise StoreError(f"case {pid} is not stored: add it before saving it")
-            stored = await self._history(pid)
+        stored = self._locked.get(pid)
+        if stored is None:  # not read under its lock in this transaction: lock it and read it now
+            lock = select(CaseRow.petition_id).where(CaseRow.petition_id == pid).with_for_update()
+            with map_db_errors():
+                if (await self._session.execute(lock)).one_or_none() is None:
+                    raise StoreError(f"case {pid} is not stored: add it before saving it")
+                stored = await self._history(pid)
         common = min(len(stored), len(case.history))
         if stored[:common] != case.history[:common]:
             raise StoreConflict(f"case {pid} changed since it was read")
@@ -100,6 +112,7 @@ class SqlCaseRepository:
                 update(CaseRow).where(CaseRow.petition_id == pid).values(values),
                 execution_options={"synchronize_session": False},
             )
+        self._locked[pid] = list(case.history)  # locked now either way; this is what is stored
 
     async def petition(self, petition_id: str) -> Petition | None:
         query = select(CaseRow.petition_json).where(CaseRow.petition_id == petition_id)

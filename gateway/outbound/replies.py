@@ -55,48 +55,63 @@ class Replies:
     async def handle(self, reply: UnitReply) -> ReplyResult:
         """Apply one reply. Raises UnknownCase, UnknownUnit, InvalidReply, or the domain's
         InvalidTransition / WrongUnit; StoreConflict when another change to the case won a race."""
+        if reply.kind is ReplyKind.ANSWER:
+            return await self._answer(reply)
+        # Claims, notes and transfers need nothing made outside the store: one transaction.
+        return await self._commit(reply, None, None, None)
+
+    async def _answer(self, reply: UnitReply) -> ReplyResult:
+        """The letter is rendered and signed between two transactions: no transaction (nor the
+        case's row lock) is held for the seconds that can take."""
+        if reply.answer is None:
+            raise InvalidReply("an answer reply needs its content, signer and publish flag")
         async with self.uow() as uow:
             seen = await uow.receipts.find(reply.message_id)
             case = await uow.cases.get(reply.petition_id)
-            petition = await uow.cases.petition(reply.petition_id) if case else None
+            petition = await uow.cases.petition(reply.petition_id) if case and seen is None else None
         if seen is not None:
             return ReplyResult(reply.message_id, reply.petition_id, _status(case), duplicate=True)
         if case is None or petition is None:
             raise UnknownCase(f"PetitionId {reply.petition_id} is unknown")
         unit = self._unit(reply.unit_code)
-        document: bytes | None = None
-        answer_id = None
-        if reply.kind is ReplyKind.ANSWER:
-            if reply.answer is None:
-                raise InvalidReply("an answer reply needs its content, signer and publish flag")
-            _check_can_answer(case, reply.unit_code)  # fail fast: a doomed answer renders no letter
-            answer_id = f"TL-{uuid.uuid4().hex[:12].upper()}"
-            document = await self.documents.signed_letter(
-                petition=petition, unit=unit, draft=reply.answer, answer_id=answer_id, at=reply.at
-            )
+        _check_can_answer(case, reply.unit_code)  # fail fast: a doomed answer renders no letter
+        answer_id = f"TL-{uuid.uuid4().hex[:12].upper()}"
+        document = await self.documents.signed_letter(
+            petition=petition, unit=unit, draft=reply.answer, answer_id=answer_id, at=reply.at
+        )
+        return await self._commit(reply, petition, answer_id, document)
+
+    async def _commit(
+        self, reply: UnitReply, petition: Petition | None, answer_id: str | None, document: bytes | None
+    ) -> ReplyResult:
+        """The reply and what it causes, under the case's row lock, once per message_id."""
+        pid = reply.petition_id
         async with self.uow() as uow:
-            if await uow.receipts.find(reply.message_id) is not None:  # a copy won the race
-                return ReplyResult(reply.message_id, reply.petition_id, _status(case), duplicate=True)
-            fresh = await uow.cases.get(reply.petition_id, for_update=True)
+            if await uow.receipts.find(reply.message_id) is not None:  # applied before (or a copy won)
+                return ReplyResult(reply.message_id, pid, _status(await uow.cases.get(pid)), duplicate=True)
+            fresh = await uow.cases.get(pid, for_update=True)
             if fresh is None:
-                raise UnknownCase(f"PetitionId {reply.petition_id} is unknown")
+                raise UnknownCase(f"PetitionId {pid} is unknown")
+            self._unit(reply.unit_code)
+            if petition is None and reply.kind is ReplyKind.TRANSFER:  # the new unit's case message
+                petition = await uow.cases.petition(pid)
             await self._apply(uow, fresh, petition, reply, answer_id, document)
             await uow.cases.save(fresh)
             await uow.receipts.remember(
                 Receipt(reply.message_id, self.ids(), accepted=True),
                 operation=f"reply:{reply.kind.value}",
-                petition_id=reply.petition_id,
+                petition_id=pid,
                 at=self.clock(),
             )
             await uow.commit()
         self.on_commit()
-        return ReplyResult(reply.message_id, reply.petition_id, fresh.status.value, False, answer_id)
+        return ReplyResult(reply.message_id, pid, fresh.status.value, False, answer_id)
 
     async def _apply(
         self,
         uow: UnitOfWork,
         case: Case,
-        petition: Petition,
+        petition: Petition | None,
         reply: UnitReply,
         answer_id: str | None,
         document: bytes | None,
@@ -112,6 +127,8 @@ class Replies:
                 target = self._unit(_required(reply.to_unit, "a transfer needs to_unit"))
                 if target.code == unit:
                     raise InvalidReply("a transfer must name another unit")
+                if petition is None:
+                    raise UnknownCase(f"PetitionId {case.petition_id} has no stored petition")
                 case.reassign(unit, target.code, now, reply.note or f"chuyển {target.name}")
                 await uow.outbox.add(
                     case_message.build(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from gateway.domain.case import Case, Status
@@ -254,3 +256,66 @@ async def test_updates_and_feedback_are_kept(db_uow: SqlUnitOfWorkFactory) -> No
     async with db_uow() as uow:
         with pytest.raises(StoreConflict):
             await uow.updates.add_update(update, message_id="m-update-1")
+
+
+@contextmanager
+def sql_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL sent to the database inside the block."""
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+
+
+def history_reads(statements: list[str]) -> int:
+    return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT") and "status_history" in s)
+
+
+async def test_save_after_a_locked_read_does_not_lock_and_read_again(
+    db_uow: SqlUnitOfWorkFactory, db_migrated: AsyncEngine
+) -> None:
+    case = await stored_case(db_uow)
+    async with db_uow() as uow:
+        loaded = await uow.cases.get(case.petition_id, for_update=True)
+        assert loaded is not None
+        with sql_statements(db_migrated) as saves:
+            loaded.assign(T0)
+            await uow.cases.save(loaded)
+            loaded.claim(UNIT, T0 + timedelta(minutes=1))
+            await uow.cases.save(loaded)  # what the first save wrote is known too
+        await uow.commit()
+    assert saves and not any(s.lstrip().upper().startswith("SELECT") for s in saves), saves
+    async with db_uow() as uow:
+        final = await uow.cases.get(case.petition_id)
+    assert final is not None
+    assert [h.status for h in final.history][-2:] == [Status.ASSIGNED, Status.PROCESSING]
+
+
+async def test_a_locked_read_is_not_trusted_after_its_transaction_ended(
+    db_uow: SqlUnitOfWorkFactory, db_migrated: AsyncEngine
+) -> None:
+    case = await stored_case(db_uow)
+    async with db_uow() as first:
+        held = await first.cases.get(case.petition_id, for_update=True)
+        assert held is not None
+        await first.commit()  # the row lock is gone: what was read under it may change now
+        async with db_uow() as second:
+            fresh = await second.cases.get(case.petition_id, for_update=True)
+            assert fresh is not None
+            fresh.assign(T0)
+            await second.cases.save(fresh)
+            await second.commit()
+        held.withdraw(T0)
+        with sql_statements(db_migrated) as saving, pytest.raises(StoreConflict):
+            await first.cases.save(held)  # a new transaction: locked, read and compared again
+    assert history_reads(saving) == 1, saving
+    assert not any(s.lstrip().upper().startswith("INSERT") for s in saving), saving
+    async with db_uow() as uow:
+        final = await uow.cases.get(case.petition_id)
+    assert final is not None and final.status is Status.ASSIGNED

@@ -9,7 +9,7 @@ from gateway.inbound.intake import Intake
 from gateway.outbound.errors import InvalidReply, UnknownCase, UnknownUnit
 from gateway.outbound.replies import Replies
 from gateway.routing_config import load_config
-from tests.unit.fakes import FakeUnitOfWorkFactory
+from tests.unit.fakes import FakeUnitOfWork, FakeUnitOfWorkFactory
 from tests.unit.samples import WHEN, header, petition
 
 pytestmark = pytest.mark.unit
@@ -166,3 +166,23 @@ async def test_a_unit_quicker_than_the_relays_commit_is_not_refused() -> None:
     assert case is not None
     assert [h.status.value for h in case.history] == ["01", "03", "04", "05"]
     assert national_ops(uow)[-2:] == ["ReceiveStatus:04", "ReceiveStatus:05"]
+
+
+async def test_a_claim_or_note_is_one_transaction_and_an_answer_two() -> None:
+    replies, uow, _ = await setup()
+    opened: list[int] = []
+
+    def counting() -> FakeUnitOfWork:
+        opened.append(1)
+        return uow()
+
+    counted = Replies(uow=counting, routing=replies.routing, documents=replies.documents, clock=lambda: WHEN)
+    commits = uow.world.commits
+    await counted.handle(reply(ReplyKind.CLAIM))
+    await counted.handle(reply(ReplyKind.NOTE, 2, note="Đang xác minh"))
+    assert (len(opened), uow.world.commits - commits) == (2, 2)
+    await counted.handle(reply(ReplyKind.ANSWER, 3, answer=DRAFT))  # read, render and sign, then write
+    assert (len(opened), uow.world.commits - commits) == (4, 3)
+    again = await counted.handle(reply(ReplyKind.CLAIM))  # a copy of the first: nothing written
+    assert again.duplicate and again.status == "06"
+    assert uow.world.commits - commits == 3
