@@ -129,7 +129,9 @@ class NationalOutbox(Protocol):
     async def release(self, message_id: int, at: datetime) -> None:
         """A claimed message that was not tried after all: due again at `at`."""
 
-    async def mark_delivered(self, message_id: int, at: datetime) -> None: ...
+    async def mark_delivered(self, message_ids: Sequence[int], at: datetime) -> None:
+        """Each of them delivered at `at` (all the deliveries of one group commit at once)."""
+
     async def reschedule(
         self, message_id: int, next_attempt_at: datetime, error: str, *, unexpected: bool = False
     ) -> None:

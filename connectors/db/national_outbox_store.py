@@ -8,8 +8,8 @@ its petition's later messages until an operator replays or the portal accepts it
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Select, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,8 +94,16 @@ class SqlNationalOutbox:
         )
         return query
 
-    async def mark_delivered(self, message_id: int, at: datetime) -> None:
-        await self._update(message_id, state=DELIVERED, delivered_at=at, last_error=None)
+    async def mark_delivered(self, message_ids: Sequence[int], at: datetime) -> None:
+        if not message_ids:
+            return
+        statement = (  # one statement for all the deliveries of a group commit
+            update(NationalOutboxRow)
+            .where(NationalOutboxRow.id.in_(sorted(message_ids)))
+            .values(state=DELIVERED, delivered_at=at, last_error=None)
+        )
+        with map_db_errors():
+            await self._session.execute(statement, execution_options=_NO_SYNC)
 
     async def reschedule(
         self, message_id: int, next_attempt_at: datetime, error: str, *, unexpected: bool = False
@@ -145,12 +153,6 @@ class SqlNationalOutbox:
         with map_db_errors():
             rows = (await self._session.execute(query)).all()
         return {state: int(n) for state, n in rows}
-
-    async def _update(self, message_id: int, **values: Any) -> None:
-        statement = update(NationalOutboxRow).where(NationalOutboxRow.id == message_id).values(**values)
-        with map_db_errors():
-            await self._session.execute(statement, execution_options=_NO_SYNC)
-
 
 def _message(row: NationalOutboxRow) -> NationalMessage:
     return NationalMessage(

@@ -2,7 +2,7 @@
 
 Each round takes the heads of the petitions' queues (`NationalOutbox.due`: at most one message per
 petition, the oldest not delivered), sends them concurrently through the `NationalPort`, and records
-each outcome in a short transaction of its own — no transaction is ever open across a network call:
+each outcome in a short transaction — no transaction ever waits on a network call:
 
 - Receipt `Accepted` (a `Duplicate=true` one too: the portal already had it) → delivered;
 - `NationalRefused` → dead, with "<code>: <message>" as the reason, visible and replayable
@@ -16,9 +16,16 @@ each outcome in a short transaction of its own — no transaction is ever open a
   dead with the error as its reason, like a refusal; it does not count for the breaker either way
   (one poisoned message must not stop every petition's calls), nor is it retried for ever.
 
-A message whose outcome could not be recorded stays pending and is sent again with the same
-MessageId: the portal answers Duplicate, so the effect is still once. Logs name the petition, the
-operation and the outbox id, never anything of the payload (personal data).
+Outcomes that arrive while one such transaction is being written go together in the next one
+(group commit, `gateway/group_commit.py`; the deliveries of a group in one UPDATE), so a burst of
+statuses costs a few disk flushes, not one each. A delivery still returns only once its own outcome
+is committed, and the round ends only once all of them are; a group that fails is written again one
+outcome per transaction, so a bad one fails only itself.
+
+A message whose outcome could not be recorded stays pending (and claimed until its lease ends) and
+is sent again with the same MessageId: the portal answers Duplicate, so the effect is still once.
+Logs name the petition, the operation and the outbox id, never anything of the payload (personal
+data).
 """
 
 from __future__ import annotations
@@ -30,11 +37,13 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from gateway.domain.exchange import NationalMessage, Receipt
+from gateway.group_commit import GroupCommit
 from gateway.observability.json_logging import correlation
 from gateway.outbound.circuit_breaker import BreakerState, CircuitBreaker
-from gateway.ports import NationalPort, NationalRefused, NationalUnavailable, UnitOfWorkFactory
+from gateway.ports import NationalPort, NationalRefused, NationalUnavailable, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +81,20 @@ class _Outcome:
     recorded: bool = True
 
 
+@dataclass(frozen=True)
+class _Change:
+    """What one outcome writes to the outbox, decided before it joins a group transaction, and the
+    log line that tells it once committed (level, format, arguments)."""
+
+    message_id: int
+    kind: Literal["delivered", "dead", "rescheduled"]
+    at: datetime
+    note: tuple[int, str, tuple[object, ...]]
+    reason: str = ""
+    retry_at: datetime | None = None
+    unexpected: bool = False
+
+
 class NationalSender:
     """The outbound worker: `run(stop)` until stopped; `run_once()` one round; `wake()` to hurry it."""
 
@@ -107,6 +130,10 @@ class NationalSender:
         self._max_backoff = max_backoff
         self._rand = rand
         self._lease = lease_seconds
+        # a round has at most `batch` outcomes in flight: one group can take them all
+        self._outcomes: GroupCommit[_Change, None] = GroupCommit(
+            uow, self._write_changes, max_batch=batch, name="national outcomes"
+        )
         self._wake = asyncio.Event()
         self.last_report = RoundReport()
         # what the console shows of the link: the last delivery, and the last thing that went wrong
@@ -170,13 +197,21 @@ class NationalSender:
         slots = asyncio.Semaphore(self._concurrency)
 
         async def deliver(message: NationalMessage) -> _Outcome:
-            async with slots:
-                if not self._breaker.allow():
-                    return _Outcome(message, skipped=True)
-                # each delivery is a task of its own (gather): the ids stay on its log lines only
-                with correlation(petition_id=message.petition_id, message_id=message.message_id):
-                    return await self._record(await self._send(message))
+            # each delivery is a task of its own (gather): the ids stay on its log lines only
+            with correlation(petition_id=message.petition_id, message_id=message.message_id):
+                async with slots:
+                    if not self._breaker.allow():
+                        return _Outcome(message, skipped=True)
+                    outcome = self._observe(await self._send(message))
+                # a slot is a call in flight: the next call need not wait for this one's commit
+                return await self._record(outcome)
 
+        # The round ends (and the next claim starts) only once every outcome is committed: each
+        # delivery awaits its own. Order per petition would hold even if it did not: a head's
+        # successor is not due while the head is not delivered (`due` skips a message with an
+        # earlier one not delivered), and the head itself is not due again before its lease ends;
+        # so an outcome written late, or never, can only mean the head is sent again with its
+        # MessageId (Duplicate), never that a later message of its petition overtakes it.
         outcomes = await asyncio.gather(*(deliver(m) for m in due))
         skipped = [o.message.id for o in outcomes if o.skipped and o.message.id is not None]
         if skipped:  # claimed but never tried (the breaker said no): back in line now, not after the lease
@@ -205,9 +240,9 @@ class NationalSender:
             return _Outcome(message, error=NationalRefused(code, receipt.error_text or "not accepted"))
         return _Outcome(message, receipt=receipt)
 
-    async def _record(self, outcome: _Outcome) -> _Outcome:
-        """Breaker first (it needs no store), then the outcome in a transaction of its own."""
-        message, error = outcome.message, outcome.error
+    def _observe(self, outcome: _Outcome) -> _Outcome:
+        """The breaker and the link's last success or error: at once, before the next call, no store."""
+        error = outcome.error
         if error is None or isinstance(error, NationalRefused):
             self._breaker.record_success()  # the portal answered, even if it said no
         elif _unexpected(error):
@@ -220,8 +255,14 @@ class NationalSender:
             self.last_error, self.last_error_at = f"{error.code}: {error.message}"[:300], self._clock()
         else:
             self.last_error, self.last_error_at = f"Gateway.UnexpectedError: {error!r}"[:300], self._clock()
+        return outcome
+
+    async def _record(self, outcome: _Outcome) -> _Outcome:
+        """The outcome in the outbox, in a group transaction: returns once that has committed."""
+        message = outcome.message
         try:
-            await self._store(outcome)
+            change = self._change(outcome)
+            await self._outcomes.submit(change)
         except Exception:
             log.exception(
                 "national %s for petition %s (outbox %s): outcome not recorded, it will be sent again",
@@ -230,78 +271,85 @@ class NationalSender:
                 message.id,
             )
             return replace(outcome, recorded=False)
+        level, text, args = change.note
+        log.log(level, text, *args)
         return outcome
 
-    async def _store(self, outcome: _Outcome) -> None:
+    def _change(self, outcome: _Outcome) -> _Change:
+        """Delivered, dead (refused), rescheduled (unavailable: backoff) or the unexpected ladder."""
         message, error, message_id = outcome.message, outcome.error, outcome.message.id
         if message_id is None:
             raise ValueError("a national message from the outbox has an id")
         where = (message.operation, message.petition_id, message_id)
         now = self._clock()
         if outcome.receipt is not None:
-            async with self._uow() as uow:
-                await uow.national.mark_delivered(message_id, now)
-                await uow.commit()
             kind = "duplicate" if outcome.receipt.duplicate else "accepted"
-            log.info("national %s for petition %s (outbox %s) delivered (%s)", *where, kind)
-        elif isinstance(error, NationalRefused):
-            async with self._uow() as uow:
-                await uow.national.mark_dead(message_id, f"{error.code}: {error.message}", now)
-                await uow.commit()
-            log.warning(
+            note = "national %s for petition %s (outbox %s) delivered (%s)"
+            return _Change(message_id, "delivered", now, note=(logging.INFO, note, (*where, kind)))
+        if isinstance(error, NationalRefused):
+            note = (
                 "national %s for petition %s (outbox %s) refused for good (%s): dead-lettered; "
-                "the petition's later messages wait for a replay",
-                *where,
-                error.code,
+                "the petition's later messages wait for a replay"
             )
-        elif error is not None and _unexpected(error):
-            await self._unexpected(message, message_id, error, now)
-        else:
-            code = error.code if isinstance(error, NationalUnavailable) else UNEXPECTED
-            text = error.message if isinstance(error, NationalUnavailable) else repr(error)
-            delay = backoff_delay(
-                message.attempts, base=self._base_backoff, cap=self._max_backoff, rand=self._rand
-            )
-            async with self._uow() as uow:
-                await uow.national.reschedule(message_id, now + timedelta(seconds=delay), f"{code}: {text}")
-                await uow.commit()
-            log.warning(
-                "national %s for petition %s (outbox %s) not delivered (%s), attempt %d; retry in %.1f s",
-                *where,
-                code,
-                message.attempts + 1,
-                delay,
-            )
+            reason, args = f"{error.code}: {error.message}", (*where, error.code)
+            return _Change(message_id, "dead", now, reason=reason, note=(logging.WARNING, note, args))
+        if error is not None and _unexpected(error):
+            return self._ladder(message, message_id, error, now)
+        code = error.code if isinstance(error, NationalUnavailable) else UNEXPECTED
+        text = error.message if isinstance(error, NationalUnavailable) else repr(error)
+        delay = backoff_delay(
+            message.attempts, base=self._base_backoff, cap=self._max_backoff, rand=self._rand
+        )
+        note = "national %s for petition %s (outbox %s) not delivered (%s), attempt %d; retry in %.1f s"
+        return _Change(
+            message_id,
+            "rescheduled",
+            now,
+            reason=f"{code}: {text}",
+            retry_at=now + timedelta(seconds=delay),
+            note=(logging.WARNING, note, (*where, code, message.attempts + 1, delay)),
+        )
 
-    async def _unexpected(
-        self, message: NationalMessage, message_id: int, error: Exception, now: datetime
-    ) -> None:
+    def _ladder(self, message: NationalMessage, message_id: int, error: Exception, now: datetime) -> _Change:
         """Next step of the retry ladder, or dead once it is climbed (tries = steps + 1)."""
         where = (message.operation, message.petition_id, message_id)
         text = error.message if isinstance(error, NationalUnavailable) else f"{type(error).__name__}: {error}"
         tries = message.unexpected_failures + 1
-        async with self._uow() as uow:
-            if message.unexpected_failures >= len(self._unexpected_delays):
-                await uow.national.mark_dead(message_id, f"{UNEXPECTED}: {text} ({tries} tries)", now)
-            else:
-                delay = self._unexpected_delays[message.unexpected_failures]
-                retry_at = now + timedelta(seconds=delay)
-                await uow.national.reschedule(message_id, retry_at, f"{UNEXPECTED}: {text}", unexpected=True)
-            await uow.commit()
         if message.unexpected_failures >= len(self._unexpected_delays):
-            log.error(
+            note = (
                 "national %s for petition %s (outbox %s) failed unexpectedly %d times: dead-lettered; "
-                "the petition's later messages wait for a replay",
-                *where,
-                tries,
+                "the petition's later messages wait for a replay"
             )
-        else:
-            log.warning(
-                "national %s for petition %s (outbox %s) failed unexpectedly (try %d); retry in %.0f s",
-                *where,
-                tries,
-                self._unexpected_delays[message.unexpected_failures],
-            )
+            reason, args = f"{UNEXPECTED}: {text} ({tries} tries)", (*where, tries)
+            return _Change(message_id, "dead", now, reason=reason, note=(logging.ERROR, note, args))
+        delay = self._unexpected_delays[message.unexpected_failures]
+        note = "national %s for petition %s (outbox %s) failed unexpectedly (try %d); retry in %.0f s"
+        return _Change(
+            message_id,
+            "rescheduled",
+            now,
+            reason=f"{UNEXPECTED}: {text}",
+            retry_at=now + timedelta(seconds=delay),
+            unexpected=True,
+            note=(logging.WARNING, note, (*where, tries, delay)),
+        )
+
+    @staticmethod
+    async def _write_changes(uow: UnitOfWork, changes: Sequence[_Change]) -> list[None]:
+        """One group's outcomes in its transaction: the deliveries in one statement, the rest each."""
+        delivered = [c for c in changes if c.kind == "delivered"]
+        if delivered:  # within a group the receipts came milliseconds apart: the last one's time
+            await uow.national.mark_delivered([c.message_id for c in delivered], max(c.at for c in delivered))
+        for change in changes:
+            if change.kind == "dead":
+                await uow.national.mark_dead(change.message_id, change.reason, change.at)
+            elif change.kind == "rescheduled":
+                if change.retry_at is None:  # a bug: it fails this outcome, not silently
+                    raise ValueError("a rescheduled outcome has the time of its next attempt")
+                await uow.national.reschedule(
+                    change.message_id, change.retry_at, change.reason, unexpected=change.unexpected
+                )
+        return [None] * len(changes)
 
     async def _pause(self, stop: asyncio.Event, seconds: float, *, wakeable: bool = True) -> None:
         """Sleep `seconds`, or less if stopped (or woken, when `wakeable`)."""

@@ -207,8 +207,9 @@ class FakeNationalOutbox:
     def _set(self, message_id: int, **changes: object) -> None:
         self.w.national = [replace(m, **changes) if m.id == message_id else m for m in self.w.national]  # type: ignore[arg-type]
 
-    async def mark_delivered(self, message_id: int, at: datetime) -> None:
-        self._set(message_id, state="delivered")
+    async def mark_delivered(self, message_ids: Sequence[int], at: datetime) -> None:
+        for message_id in message_ids:
+            self._set(message_id, state="delivered")
 
     async def reschedule(
         self, message_id: int, next_attempt_at: datetime, error: str, *, unexpected: bool = False

@@ -327,15 +327,35 @@ async def test_an_outage_after_unexpected_errors_still_only_backs_off() -> None:
     assert (row.state, row.unexpected_failures, row.attempts) == ("pending", 1, 4)
 
 
-async def test_each_outcome_has_its_own_short_transaction() -> None:
+async def test_outcomes_that_arrive_together_share_one_short_transaction() -> None:
     s = Setup()
-    await queue(s.store, "P-A", 1)
-    await queue(s.store, "P-B", 1)
+    [a] = await queue(s.store, "P-A", 1)
+    [b] = await queue(s.store, "P-B", 1)
     [c] = await queue(s.store, "P-C", 1)
     s.port.then(c, unavailable())
     before = s.store.world.commits
     await s.sender.run_once()  # the port asserts no transaction is open while it is called
-    assert s.store.world.commits - before == 1 + 3  # the claim, then one per outcome
+    assert s.store.world.commits - before == 1 + 1  # the claim, then one for the three outcomes
+    assert s.states([a, b, c]) == ["delivered", "delivered", "pending"]
+    assert s.store.row(c).attempts == 1
+
+
+async def test_a_group_whose_commit_failed_is_recorded_one_by_one_and_a_failure_is_its_own() -> None:
+    s = Setup()
+    ids = [(await queue(s.store, f"P-{n}", 1))[0] for n in range(3)]
+
+    def fail_two_commits() -> None:  # once claimed: the group's commit, then the first one's alone
+        s.store.fail_commits = 2
+        s.port.on_call = lambda: None
+
+    s.port.on_call = fail_two_commits
+    before = s.store.world.commits
+    assert await s.sender.run_once() == 2
+    assert s.store.world.commits - before == 1 + 2  # the claim, then the two that went through alone
+    assert s.states(ids) == ["pending", "delivered", "delivered"]
+    s.clock.advance(301)  # the one not recorded is sent again once its lease is over
+    assert await s.sender.run_once() == 1
+    assert s.port.calls == [*ids, ids[0]]
 
 
 async def test_sends_concurrently_but_within_the_limit() -> None:
