@@ -38,11 +38,10 @@ import uvloop
 from envelopes import Envelope, signed_envelopes
 from machine import load_average, machine
 from sqlalchemy.engine import make_url
-from stack import Stack, gateway_stack, interruptible, settings_env
+from stack import Stack, gateway_stack, interruptible, settings_env, workers_env
 
 import signing
 
-MIB = 1024 * 1024
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -80,7 +79,11 @@ async def phase(
     database = make_url(stack.db_url).database if stack.db_url.startswith("postgresql") else None
     national_before = stack.ready().get("national_outbox", {})
     counters_before = await store_counters(stack.db_url)
-    spy = profiler.start(stack.gateway_pid, profile, seconds, gil=gil) if profile else None
+    spy = (
+        profiler.start(stack.gateway_pid, profile, seconds, gil=gil, subprocesses=stack.workers > 1)
+        if profile
+        else None
+    )
     t0 = time.time()
     with load.ProcWatch(stack.gateway_pid, database, sim_pid=stack.sim_pid) as watch:
         if rate is None:
@@ -112,7 +115,7 @@ async def phase(
         "to_unit_queue_per_second": round(len(arrived) / max(last - t0, 1e-9), 1),
         **latencies(pushes, arrivals, accepted),
         "cpu_percent_of_one_core": watch.percent(),
-        "gateway_rss_mib": {"max": round(watch.rss_max / MIB, 1), "end": round(watch.rss() / MIB, 1)},
+        "gateway_rss_mib": watch.rss_mib(),  # summed over the serve process and its workers
         "national_outbox_before": national_before,
         "national_outbox_after": national_after,
         "store_per_petition": counters,
@@ -154,7 +157,7 @@ def _line(r: dict[str, Any]) -> str:
         f"| to queue p50/p95/p99 {q['p50']}/{q['p95']}/{q['p99']} ms, receipt p99 {rc['p99']} ms "
         f"| CPU gw {cpu.get('gateway')}% broker {cpu.get('broker')}% pg {cpu.get('postgres', '—')}% "
         f"sim {cpu.get('portal_sim')}% "
-        f"bench {cpu.get('bench')}% | RSS max {r['gateway_rss_mib']['max']} MiB"
+        f"bench {cpu.get('bench')}% | RSS max {load.rss_text(r['gateway_rss_mib'])}"
     )
 
 
@@ -265,7 +268,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--profile-gil", action="store_true", help="only samples holding the GIL (CPU)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (gateway log)")
-    return ap.parse_args(argv)
+    ap.add_argument(
+        "--workers", type=int, help="gateway worker processes on the one port (PAKN_WORKERS; > 1: PostgreSQL)"
+    )
+    args = ap.parse_args(argv)
+    if args.workers is not None and args.workers > 1 and args.db == "sqlite":
+        ap.error("--workers > 1 needs --db postgresql (the gateway refuses it on SQLite)")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -274,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     load_start = load_average()
     print(f"inbound: {args.db}, portal {args.portal}; load average at start {load_start}")
-    env = settings_env(args.set)
+    env = settings_env(args.set) | workers_env(args.workers)
     with gateway_stack(args.db, portal_down=args.portal == "down", env=env, keep=args.keep) as stack:
         key = signing.load_pem_key(stack.pki.national_cert, stack.pki.national_key)
         # enough for the closed loop at its count and the half-rate phase at half of the best case

@@ -25,6 +25,7 @@ from envelopes import Envelope
 from connectors.amqp.topology import unit_queue_name
 
 ACCEPTED = re.compile(rb"Accepted>true<")
+MIB = 1024 * 1024
 SOAP_TYPE = "text/xml; charset=utf-8"
 
 
@@ -158,31 +159,53 @@ class Arrivals:
 
 
 class ProcWatch:
-    """Every `interval` seconds: the gateway's RSS (max kept); CPU of gateway, broker, PostgreSQL."""
+    """Every `interval` seconds: the gateway's RSS; CPU of gateway, broker, PostgreSQL.
+
+    The gateway is the `serve` process and its children: with PAKN_WORKERS > 1 the workers (and
+    multiprocessing's resource tracker), whose CPU is summed into the gateway's and whose RSS is
+    summed too (`rss_max`: the largest sum seen; `rss_max_process`: the largest single process)."""
 
     def __init__(
         self, gateway_pid: int, database: str | None, interval: float = 0.5, sim_pid: int | None = None
     ) -> None:
         self.pid = gateway_pid
-        self.groups = [cpu.Group("gateway", gateway_pid), cpu.broker_group(), cpu.self_group()]
+        self.gateway = cpu.Group("gateway", gateway_pid, with_children=True)
+        self.groups = [self.gateway, cpu.broker_group(), cpu.self_group()]
         if sim_pid is not None:
             self.groups.append(cpu.Group("portal_sim", sim_pid))
         if database:
             self.groups.append(cpu.postgres_group(database))
         self.interval = interval
         self.rss_max = 0
+        self.rss_max_process = 0
+        self.processes = 0
         self.rss_samples: list[tuple[float, int]] = []
         self._task: asyncio.Task[None] | None = None
 
+    def rss_each(self) -> list[int]:
+        """RSS of each of the gateway's processes, now."""
+        return [sample.rss_bytes for pid in self.gateway.pids() if (sample := harness.proc_sample(pid))]
+
     def rss(self) -> int:
-        sample = harness.proc_sample(self.pid)
-        return sample.rss_bytes if sample else 0
+        return sum(self.rss_each())
+
+    def rss_mib(self) -> dict[str, float]:
+        """For the results: the largest sum, the sum at the end, the largest single process, how many."""
+        return {
+            "max": round(self.rss_max / MIB, 1),
+            "end": round(self.rss() / MIB, 1),
+            "max_per_process": round(self.rss_max_process / MIB, 1),
+            "processes": self.processes,
+        }
 
     async def _run(self) -> None:
         t0 = time.monotonic()
         while True:
-            value = self.rss()
+            each = self.rss_each()
+            value = sum(each)
             self.rss_max = max(self.rss_max, value)
+            self.rss_max_process = max(self.rss_max_process, max(each, default=0))
+            self.processes = max(self.processes, len(each))
             self.rss_samples.append((round(time.monotonic() - t0, 2), value))
             await asyncio.sleep(self.interval)
 
@@ -200,3 +223,10 @@ class ProcWatch:
     def percent(self) -> dict[str, float]:
         wall = max(self.meter.wall, 1e-9)
         return {name: round(100 * seconds / wall, 1) for name, seconds in self.meter.cpu.items()}
+
+
+def rss_text(rss: dict[str, float]) -> str:
+    """`ProcWatch.rss_mib()` in a result line: one process, or the sum and the largest process."""
+    if rss["processes"] <= 1:
+        return f"{rss['max']} MiB"
+    return f"{rss['max']} MiB in {rss['processes']} processes (largest {rss['max_per_process']} MiB)"

@@ -37,13 +37,12 @@ import seed
 import uvloop
 from machine import load_average, machine
 from sqlalchemy.engine import make_url
-from stack import Stack, gateway_stack, interruptible, settings_env
+from stack import Stack, gateway_stack, interruptible, settings_env, workers_env
 
 from connectors.amqp.demo_unit import REPLY_SCHEMA, DemoSigner, answer_text
 from connectors.amqp.topology import REPLIES_EXCHANGE, unit_error_queue_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
-MIB = 1024 * 1024
 
 
 def reply(kind: str, petition_id: str, unit: str) -> dict[str, Any]:
@@ -124,7 +123,8 @@ async def phase(
     wanted = {pid for pid, _ in cases}
     spy = None
     if profile is not None:
-        spy = profiler.start(stack.gateway_pid, profile.with_name(f"{profile.stem}-{kind}.txt"), 30, gil=True)
+        out = profile.with_name(f"{profile.stem}-{kind}.txt")
+        spy = profiler.start(stack.gateway_pid, out, 30, gil=True, subprocesses=stack.workers > 1)
     with load.ProcWatch(stack.gateway_pid, database, sim_pid=stack.sim_pid) as watch:
         started = time.time()
         sent = await publish_all(stack.amqp_url, replies)
@@ -141,7 +141,7 @@ async def phase(
         profiler.finish(spy)
     last = max(arrived.values(), default=started)
     lat = [arrived[p] - sent[p] for p in arrived]
-    result = {
+    result: dict[str, Any] = {
         "phase": kind,
         "replies": len(replies),
         "published_in_s": round(published, 2),
@@ -153,7 +153,7 @@ async def phase(
             for k, v in report.latency_summary(lat).items()
         },
         "cpu_percent_of_one_core": watch.percent(),
-        "gateway_rss_mib": {"max": round(watch.rss_max / MIB, 1), "end": round(watch.rss() / MIB, 1)},
+        "gateway_rss_mib": watch.rss_mib(),  # summed over the serve process and its workers
     }
     q = result["reply_to_portal_ms"]
     cpu = result["cpu_percent_of_one_core"]
@@ -161,7 +161,7 @@ async def phase(
         f"{kind:>7}: {result['at_portal']}/{len(replies)} at portal, {result['per_second']}/s; "
         f"reply → portal p50/p95/p99 {q['p50']}/{q['p95']}/{q['p99']} ms | CPU gw {cpu.get('gateway')}% "
         f"broker {cpu.get('broker')}% pg {cpu.get('postgres', '—')}% sim {cpu.get('portal_sim')}% "
-        f"| RSS max {result['gateway_rss_mib']['max']} MiB",
+        f"| RSS max {load.rss_text(result['gateway_rss_mib'])}",
         flush=True,
     )
     return result
@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         help="a gateway setting for this run (repeatable)",
     )
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--workers", type=int, help="gateway worker processes on the one port (PAKN_WORKERS)")
     ap.add_argument(
         "--profile", type=Path, help="py-spy (GIL) of the claim and answer phases: FILE-claim.txt…"
     )
@@ -231,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(seed.seed(url, args.cases, unit_of=lambda u: f"{u}_{suffix}", status="04"))
         )
 
-    with gateway_stack(args.db, prepare=prepare, env=settings_env(args.set), keep=args.keep) as stack:
+    env = settings_env(args.set) | workers_env(args.workers)
+    with gateway_stack(args.db, prepare=prepare, env=env, keep=args.keep) as stack:
         print(f"seeded {seeding}")
         results = uvloop.run(run(args, stack))
         final = stack.arrivals(0)

@@ -17,8 +17,11 @@ from pathlib import Path
 PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
 
 
-def start(pid: int, out: Path, seconds: float, *, gil: bool = False) -> subprocess.Popen[bytes]:
-    """Sample `pid` at 100 Hz for at most `seconds` without pausing it (--nonblocking)."""
+def start(
+    pid: int, out: Path, seconds: float, *, gil: bool = False, subprocesses: bool = False
+) -> subprocess.Popen[bytes]:
+    """Sample `pid` at 100 Hz for at most `seconds` without pausing it (--nonblocking);
+    `subprocesses`: its children too (the workers of PAKN_WORKERS > 1: the parent only supervises)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     command = [
         PY_SPY,
@@ -37,7 +40,9 @@ def start(pid: int, out: Path, seconds: float, *, gil: bool = False) -> subproce
         str(out),
     ]
     return subprocess.Popen(
-        [*command, *(["--gil"] if gil else [])], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [*command, *(["--gil"] if gil else []), *(["--subprocesses"] if subprocesses else [])],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 

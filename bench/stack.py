@@ -39,6 +39,7 @@ class Stack:
     db_url: str
     units: list[str]
     pki: signing.pki.DevPki
+    workers: int = 1  # PAKN_WORKERS: the serve process's worker processes (1: it serves itself)
 
     @property
     def gateway_pid(self) -> int:
@@ -76,6 +77,23 @@ def settings_env(pairs: list[str]) -> dict[str, str]:
             raise SystemExit(f"--set {pair!r}: use PAKN_NAME=VALUE")
         env[name] = value
     return env
+
+
+def wait_workers(gateway: harness.GatewayProcess, count: int, timeout: float = 60.0) -> None:
+    """With PAKN_WORKERS > 1, /health/ready answers once one worker is up: wait for every worker's
+    "Application startup complete", so that no phase measures a gateway still starting."""
+    deadline = time.monotonic() + timeout
+    while len(gateway.matching("Application startup complete", limit=None)) < count:
+        if gateway.process is None or gateway.process.poll() is not None:
+            raise RuntimeError(f"the gateway exited during start-up\n{gateway.tail()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not all {count} workers started within {timeout:.0f} s\n{gateway.tail()}")
+        time.sleep(0.2)
+
+
+def workers_env(workers: int | None) -> dict[str, str]:
+    """A command line's `--workers N` as PAKN_WORKERS (unset: the gateway's default, or `--set`'s)."""
+    return {} if workers is None else {"PAKN_WORKERS": str(workers)}
 
 
 @contextmanager
@@ -153,7 +171,9 @@ def gateway_stack(
             stack.callback(gateway.stop)
             gateway.start()
             gateway.wait_ready()
-            yield Stack(workdir, gateway, sim_url, sim_pid, amqp_url, db_url, units, pki)
+            workers = int(gateway.env.get("PAKN_WORKERS", "1"))
+            wait_workers(gateway, workers)
+            yield Stack(workdir, gateway, sim_url, sim_pid, amqp_url, db_url, units, pki, workers)
     finally:
         if keep:
             print(f"work directory kept: {workdir}")

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    workers: int = Field(
+        1, ge=1, le=64, description="Processes `serve` runs on the one port, each a whole instance "
+        "(PostgreSQL only; > 1 with SQLite is refused at start)"
+    )
     public_url: str | None = Field(
         None, description="Base URL peers use to reach the gateway (the WSDL's endpoint address)"
     )
