@@ -214,7 +214,9 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     committed = CommitSignal()
     committed.listen(sender.wake)  # every status change goes to the national outbox in the same commit
-    intake.on_commit = replies.on_commit = committed
+    intake.on_commit = committed
+    replies.on_commit = sender.wake  # a reply's commit adds statuses for the portal, nothing for the relay
+    replies.on_unit_message = committed  # ...unless it transferred the case: the new unit's message
     watch = build_deadline_watch(settings, uow, deadlines, config, on_commit=committed)
     return Runtime(
         settings=settings,

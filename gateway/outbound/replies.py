@@ -47,6 +47,10 @@ class Replies:
     routing: RoutingTable
     documents: AnswerDocuments
     on_commit: Callable[[], None] = lambda: None
+    """After every commit: each applied reply adds a status to the national outbox (the sender's wake)."""
+    on_unit_message: Callable[[], None] = lambda: None
+    """After a commit that also queued a message for a unit (a transfer): the outbox relay's wake.
+    The other replies leave the relay nothing, and waking it for each cost a query per reply."""
     on_reply: Callable[[str, str], None] = lambda kind, result: None
     """(reply kind, result) of every reply either door took: applied, duplicate, a refusal code, retry."""
     clock: Callable[[], datetime] = utc_now
@@ -105,6 +109,8 @@ class Replies:
             )
             await uow.commit()
         self.on_commit()
+        if reply.kind is ReplyKind.TRANSFER:
+            self.on_unit_message()
         return ReplyResult(reply.message_id, pid, fresh.status.value, False, answer_id)
 
     async def _apply(

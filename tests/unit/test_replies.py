@@ -186,3 +186,16 @@ async def test_a_claim_or_note_is_one_transaction_and_an_answer_two() -> None:
     again = await counted.handle(reply(ReplyKind.CLAIM))  # a copy of the first: nothing written
     assert again.duplicate and again.status == "06"
     assert uow.world.commits - commits == 3
+
+
+async def test_only_a_transfer_wakes_the_outbox_relay_while_every_reply_wakes_the_sender() -> None:
+    replies, _, _ = await setup()
+    woken: list[str] = []
+    replies.on_commit = lambda: woken.append("sender")
+    replies.on_unit_message = lambda: woken.append("relay")
+    await replies.handle(reply(ReplyKind.CLAIM))
+    await replies.handle(reply(ReplyKind.NOTE, 2, note="Đang xác minh hồ sơ"))
+    assert woken == ["sender", "sender"]
+    other = next(code for code in replies.routing.units if code not in {"VBHXH", replies.routing.triage})
+    await replies.handle(reply(ReplyKind.TRANSFER, 3, to_unit=other, note="Chuyển đúng thẩm quyền"))
+    assert woken == ["sender", "sender", "sender", "relay"]
