@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import event, func, insert, literal, select, update
+from sqlalchemy import bindparam, event, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -23,6 +23,20 @@ from gateway.domain.petition import Petition
 from gateway.domain.search import SearchKeys, search_keys
 from gateway.ports import StoreConflict, StoreError
 
+# Built once: built per call, a statement costs ~80 µs more CPU (BENCHMARKS.md, issue 7)
+_HEAD = select(CaseRow.unit_code, CaseRow.fingerprint).where(CaseRow.petition_id == bindparam("pid"))
+_HEAD_LOCKED = _HEAD.with_for_update()  # PostgreSQL row lock; SQLite's BEGIN IMMEDIATE serialises
+_LOCK = select(CaseRow.petition_id).where(CaseRow.petition_id == bindparam("pid")).with_for_update()
+_PETITION = select(CaseRow.petition_json).where(CaseRow.petition_id == bindparam("pid"))
+_HISTORY = (
+    select(
+        StatusHistoryRow.seq, StatusHistoryRow.status, StatusHistoryRow.unit_code,
+        StatusHistoryRow.description, StatusHistoryRow.changed_at,
+    )
+    .where(StatusHistoryRow.petition_id == bindparam("pid"))
+    .order_by(StatusHistoryRow.seq)
+)
+
 
 class SqlCaseRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -36,11 +50,9 @@ class SqlCaseRepository:
         self._locked.clear()
 
     async def get(self, petition_id: str, *, for_update: bool = False) -> Case | None:
-        head = select(CaseRow.unit_code, CaseRow.fingerprint).where(CaseRow.petition_id == petition_id)
-        if for_update:
-            head = head.with_for_update()  # PostgreSQL row lock; SQLite's BEGIN IMMEDIATE serialises
+        head = _HEAD_LOCKED if for_update else _HEAD
         with map_db_errors():
-            found = (await self._session.execute(head)).one_or_none()
+            found = (await self._session.execute(head, {"pid": petition_id})).one_or_none()
             if found is None:
                 return None
             history = await self._history(petition_id)
@@ -88,9 +100,8 @@ class SqlCaseRepository:
         pid = case.petition_id
         stored = self._locked.get(pid)
         if stored is None:  # not read under its lock in this transaction: lock it and read it now
-            lock = select(CaseRow.petition_id).where(CaseRow.petition_id == pid).with_for_update()
             with map_db_errors():
-                if (await self._session.execute(lock)).one_or_none() is None:
+                if (await self._session.execute(_LOCK, {"pid": pid})).one_or_none() is None:
                     raise StoreError(f"case {pid} is not stored: add it before saving it")
                 stored = await self._history(pid)
         common = min(len(stored), len(case.history))
@@ -115,9 +126,8 @@ class SqlCaseRepository:
         self._locked[pid] = list(case.history)  # locked now either way; this is what is stored
 
     async def petition(self, petition_id: str) -> Petition | None:
-        query = select(CaseRow.petition_json).where(CaseRow.petition_id == petition_id)
         with map_db_errors():
-            raw = (await self._session.execute(query)).scalar_one_or_none()
+            raw = (await self._session.execute(_PETITION, {"pid": petition_id})).scalar_one_or_none()
             if raw is None:
                 return None
             attachments = await load_attachments(self._session, petition_id, None)
@@ -149,15 +159,7 @@ class SqlCaseRepository:
         return dict(row for row in rows)
 
     async def _history(self, petition_id: str) -> list[StatusChange]:
-        query = (
-            select(
-                StatusHistoryRow.seq, StatusHistoryRow.status, StatusHistoryRow.unit_code,
-                StatusHistoryRow.description, StatusHistoryRow.changed_at,
-            )
-            .where(StatusHistoryRow.petition_id == petition_id)
-            .order_by(StatusHistoryRow.seq)
-        )
-        rows = (await self._session.execute(query)).all()
+        rows = (await self._session.execute(_HISTORY, {"pid": petition_id})).all()
         return [StatusChange(seq, Status(status), unit, text, at) for seq, status, unit, text, at in rows]
 
     async def _insert_history(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.db.errors import map_db_errors
@@ -13,6 +14,28 @@ from connectors.db.tables import OutboxRow
 from gateway.domain.exchange import OutboxMessage
 
 _NO_SYNC = {"synchronize_session": False}
+# Built once: built per call, a statement costs ~80 µs more CPU (BENCHMARKS.md, issue 7)
+_ADD = insert(cast(Table, OutboxRow.__table__))
+_PENDING = (
+    select(
+        OutboxRow.message_id, OutboxRow.exchange, OutboxRow.routing_key, OutboxRow.type,
+        OutboxRow.correlation_id, OutboxRow.body, OutboxRow.created_at, OutboxRow.id, OutboxRow.attempts,
+    )
+    .where(OutboxRow.sent_at.is_(None))
+    .order_by(OutboxRow.id)
+    .limit(bindparam("limit"))
+)
+_PENDING_DUE = _PENDING.where(
+    or_(
+        OutboxRow.next_attempt_at.is_(None),
+        OutboxRow.next_attempt_at <= bindparam("now", type_=OutboxRow.next_attempt_at.type),
+    )
+)
+_MARK_SENT = (
+    update(OutboxRow)
+    .where(OutboxRow.id.in_(bindparam("ids", expanding=True)), OutboxRow.sent_at.is_(None))
+    .values(sent_at=bindparam("at", type_=OutboxRow.sent_at.type))
+)
 
 
 class SqlOutbox:
@@ -31,25 +54,14 @@ class SqlOutbox:
             "attempts": message.attempts,
         }
         with map_db_errors():
-            await self._session.execute(insert(OutboxRow).values(row))
+            await self._session.execute(_ADD, row)
 
     async def pending(self, limit: int, now: datetime | None = None) -> list[OutboxMessage]:
         """Unsent rows, oldest first (id order is commit order for one petition's changes); with
         `now`, only those due: a row waiting on its retry delay lets the rows behind it go first."""
-        query = (
-            select(
-                OutboxRow.message_id, OutboxRow.exchange, OutboxRow.routing_key, OutboxRow.type,
-                OutboxRow.correlation_id, OutboxRow.body, OutboxRow.created_at, OutboxRow.id,
-                OutboxRow.attempts,
-            )
-            .where(OutboxRow.sent_at.is_(None))
-            .order_by(OutboxRow.id)
-            .limit(limit)
-        )
-        if now is not None:
-            query = query.where(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now))
+        query = _PENDING if now is None else _PENDING_DUE
         with map_db_errors():
-            rows = (await self._session.execute(query)).all()
+            rows = (await self._session.execute(query, {"limit": limit, "now": now})).all()
         return [
             OutboxMessage(mid, exchange, key, type_, corr, bytes(body), created, id_, attempts)
             for mid, exchange, key, type_, corr, body, created, id_, attempts in rows
@@ -58,13 +70,10 @@ class SqlOutbox:
     async def mark_sent(self, ids: Sequence[int], at: datetime) -> None:
         if not ids:
             return
-        statement = (
-            update(OutboxRow)
-            .where(OutboxRow.id.in_(list(ids)), OutboxRow.sent_at.is_(None))
-            .values(sent_at=at)
-        )
         with map_db_errors():
-            await self._session.execute(statement, execution_options=_NO_SYNC)
+            await self._session.execute(
+                _MARK_SENT, {"ids": list(ids), "at": at}, execution_options=_NO_SYNC
+            )
 
     async def mark_failed(self, ids: Sequence[int], error: str, retry_at: datetime | None = None) -> None:
         if not ids:

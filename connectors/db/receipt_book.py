@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.db.errors import map_db_errors
 from connectors.db.tables import SeenMessageRow
 from gateway.domain.exchange import Receipt
+
+# Built once: built per call, a statement costs ~80 µs more CPU (BENCHMARKS.md, issue 7)
+_FIND = select(
+    SeenMessageRow.receipt_id, SeenMessageRow.accepted, SeenMessageRow.error_code, SeenMessageRow.error_text
+).where(SeenMessageRow.message_id == bindparam("message_id"))
+_REMEMBER = insert(cast(Table, SeenMessageRow.__table__))
 
 
 class SqlReceiptBook:
@@ -17,12 +24,8 @@ class SqlReceiptBook:
         self._session = session
 
     async def find(self, message_id: str) -> Receipt | None:
-        query = select(
-            SeenMessageRow.receipt_id, SeenMessageRow.accepted, SeenMessageRow.error_code,
-            SeenMessageRow.error_text,
-        ).where(SeenMessageRow.message_id == message_id)
         with map_db_errors():
-            row = (await self._session.execute(query)).one_or_none()
+            row = (await self._session.execute(_FIND, {"message_id": message_id})).one_or_none()
         if row is None:
             return None
         receipt_id, accepted, error_code, error_text = row
@@ -43,4 +46,4 @@ class SqlReceiptBook:
             "created_at": at,
         }
         with map_db_errors():
-            await self._session.execute(insert(SeenMessageRow).values(row))
+            await self._session.execute(_REMEMBER, row)
