@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 
 from connectors.amqp.queue_stats import QueueStats
 from connectors.db.migrate import upgrade
+from connectors.db.outbox_notify import OutboxNotifier
 from connectors.db.ping import ping
 from gateway.bootstrap import (
     Runtime,
@@ -60,6 +61,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     )
     # new cases, and a transfer's case message for the new unit, go out at once
     rt.committed.listen(link.wake)
+    # ...and reach the relaying instance when that is another process (PostgreSQL NOTIFY)
+    notifier = OutboxNotifier(rt.engine, relays_here=lambda: rt.relay_leadership.leading)
+    rt.committed.listen(notifier.wake)
     queue_stats = QueueStats(settings.amqp_url)  # one reader for the metrics and the console samplers
 
     @asynccontextmanager
@@ -107,6 +111,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             await link.stop()
             await sending  # a round in flight finishes: its outcomes are recorded, none is lost
             rt.national_client.close()
+            await notifier.close()  # after everything that commits outbox rows has stopped
             await rt.engine.dispose()
 
     app = FastAPI(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -164,7 +165,8 @@ class BrokerLink:
             if self._leadership is None:
                 await self._relay_until(connection, self._stop)
                 return
-            async with self._leadership.hold(self._stop) as lost:
+            # another instance's outbox commit (a NOTIFY) wakes the relay as a local commit does
+            async with self._leadership.hold(self._stop, wake=self.wake) as lost:
                 if lost is None:
                     return  # stopped while standing by
                 until = asyncio.Event()
@@ -209,7 +211,9 @@ class BrokerLink:
 class Leadership(Protocol):
     """Who relays the outbox when several instances share one store (`connectors.db.relay_leadership`)."""
 
-    def hold(self, stop: asyncio.Event) -> AbstractAsyncContextManager[asyncio.Event | None]: ...
+    def hold(
+        self, stop: asyncio.Event, *, wake: Callable[[], None] | None = None
+    ) -> AbstractAsyncContextManager[asyncio.Event | None]: ...
 
 
 async def _first_of(*events: asyncio.Event, then: asyncio.Event) -> None:

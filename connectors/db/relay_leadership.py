@@ -8,6 +8,10 @@ process, a lost link: PostgreSQL releases the lock). The holder checks its conne
 stops relaying the moment it cannot be sure it still holds the lock. SQLite has one writer per file
 anyway, and several processes on one SQLite file are not a supported deployment: there the lease is
 always granted.
+
+While it leads, the lock connection also LISTENs on `OUTBOX_CHANNEL`: the other instances NOTIFY
+there after committing outbox rows (`outbox_notify`), and `wake` runs the relay at once instead of
+at its next poll.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from connectors.db.outbox_notify import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +48,12 @@ class RelayLeadership:
         self.leading = False
 
     @contextlib.asynccontextmanager
-    async def hold(self, stop: asyncio.Event) -> AsyncIterator[asyncio.Event | None]:
+    async def hold(
+        self, stop: asyncio.Event, *, wake: Callable[[], None] | None = None
+    ) -> AsyncIterator[asyncio.Event | None]:
         """Wait until this instance leads (or `stop`): yields an event set when the lead is lost,
-        or None if stopped before leading."""
+        or None if stopped before leading. While leading, `wake` is called on every notify of
+        another instance's outbox commit (PostgreSQL only)."""
         if self._engine.dialect.name != "postgresql":
             self.leading = True
             try:
@@ -56,19 +66,30 @@ class RelayLeadership:
             yield None
             return
         lost = asyncio.Event()
-        watch = asyncio.create_task(self._watch(connection, lost, stop), name="relay-lead-watch")
-        self.leading = True
-        log.info("this gateway instance now relays the outbox (PostgreSQL advisory lock held)")
+        listener: _Listener | None = None
+        watch: asyncio.Task[None] | None = None
         try:
+            # before the watch starts: the driver allows one operation at a time on a connection
+            listener = await _listen(connection, wake) if wake is not None else None
+            watch = asyncio.create_task(self._watch(connection, lost, stop), name="relay-lead-watch")
+            self.leading = True
+            log.info("this gateway instance now relays the outbox (PostgreSQL advisory lock held)")
             yield lost
         finally:
             self.leading = False
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await watch
-            with contextlib.suppress(Exception):
+            if watch is not None:
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await watch
+            try:
+                if listener is not None:
+                    await _unlisten(connection, listener)
                 await connection.execute(select(func.pg_advisory_unlock(RELAY_LOCK_KEY)))
                 await connection.commit()
+            except Exception:
+                # not known to be unlocked and deaf: never back to the pool like that
+                with contextlib.suppress(Exception):
+                    await connection.invalidate()
             with contextlib.suppress(Exception):
                 await connection.close()
 
@@ -105,3 +126,33 @@ class RelayLeadership:
                 log.warning("relay leadership lost (%s): this instance stops relaying", exc)
                 lost.set()
                 return
+
+
+_Listener = Callable[[Any, int, str, str], None]  # asyncpg's (connection, pid, channel, payload)
+
+
+async def _listen(connection: AsyncConnection, wake: Callable[[], None]) -> _Listener | None:
+    """LISTEN on the lock connection (asyncpg delivers notifies as they arrive, between its
+    transactions: the watch's are a SELECT 1 each). Failing that, the relay only polls."""
+
+    def on_notify(_connection: Any, _pid: int, _channel: str, _payload: str) -> None:
+        wake()
+
+    try:
+        await (await _driver(connection)).add_listener(OUTBOX_CHANNEL, on_notify)
+    except Exception as exc:
+        log.warning("relay leadership: cannot LISTEN on %s (%s); the relay polls only", OUTBOX_CHANNEL, exc)
+        return None
+    return on_notify
+
+
+async def _unlisten(connection: AsyncConnection, listener: _Listener) -> None:
+    await (await _driver(connection)).remove_listener(OUTBOX_CHANNEL, listener)
+
+
+async def _driver(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under SQLAlchemy's: notifies are a driver feature."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None:  # only a connection already closed or invalidated has none
+        raise ConnectionError("the relay's lock connection is closed")
+    return driver

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import subprocess
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+import signing
 from connectors.national_sim.generator import generate_petitions
+from connectors.national_sim.ministry_client import MinistryClient
 from tests.e2e.test_process_faults import Bench, Portal, make_bench, settled
 from tests.support.databases import PG_URL, fresh_pg_database, sqlite_url
 from tests.support.gateway import eventually
@@ -32,6 +36,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 COUNT = 30
 PUSH_WITHIN = 40.0
 WAIT = 30.0
+FAST_COUNT = 12  # petitions pushed one by one, each on a new connection (either worker takes it)
+FAST_WITHIN = 3.0  # receipt to unit queue; the relay's poll is 30 s in that test
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -150,6 +156,50 @@ async def test_two_workers_on_one_port_take_each_petition_once_and_stop_on_sigte
     log = bench.gateway.log_path.read_text(errors="replace")
     for step in ("national sender stopped", "Application shutdown complete", "Finished server process"):
         assert log.count(step) == 2, (step, log[-3000:])  # each worker ran its lifespan's shutdown
+
+
+async def test_petitions_either_worker_takes_reach_their_unit_at_once(bench: Bench) -> None:
+    """Only the leading worker relays; a petition the other one took reaches its unit through a
+    PostgreSQL NOTIFY that wakes the leader, not at the leader's poll (30 s here)."""
+    bench.gateway.env["PAKN_OUTBOX_POLL_SECONDS"] = "30"
+    bench.gateway.start()
+    await asyncio.to_thread(bench.gateway.wait_ready)
+    await two_workers(serve_pid(bench))
+    assert await roles_behind_the_port(bench) == {"leading", "standing by"}
+    stop = asyncio.Event()
+    consumer = asyncio.create_task(bench.units.run(stop))
+    pki = bench.pki
+    client = await asyncio.to_thread(
+        MinistryClient,
+        f"{bench.gateway.base_url}/soap/pakn?wsdl",
+        signing.load_pem_key(pki.national_cert, pki.national_key),
+        trust=pki.trust_store(),
+        timeout=10,
+    )
+
+    def push(petition: dict[str, Any]) -> bool:
+        client.client.transport.session.close()  # a new connection: the kernel picks the worker anew
+        return bool(client.submit_petition(petition).Accepted)
+
+    latencies = []
+    try:
+        for petition in generate_petitions(FAST_COUNT, seed=602, attachment_ratio=0.0):
+            pid = petition["PetitionId"]
+            start = time.monotonic()
+            assert await asyncio.to_thread(push, petition)
+            await eventually(functools.partial(_there, bench, pid), FAST_WITHIN, f"{pid} waited for a poll")
+            latencies.append(time.monotonic() - start)
+    except BaseException:
+        print(bench.gateway.tail())
+        raise
+    finally:
+        stop.set()
+        await asyncio.gather(consumer, return_exceptions=True)
+    assert max(latencies) < FAST_WITHIN, latencies
+
+
+async def _there(bench: Bench, pid: str) -> bool | None:
+    return True if pid in bench.units.seen else None
 
 
 async def test_a_dead_worker_is_replaced_and_a_killed_parent_takes_its_workers_with_it(
