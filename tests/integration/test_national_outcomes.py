@@ -22,12 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors.db.engine import make_engine, make_sessions
 from connectors.db.tables import NationalOutboxRow
 from connectors.db.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
-from gateway.domain.case import Case
 from gateway.domain.exchange import NationalMessage, Receipt
 from gateway.outbound.circuit_breaker import CircuitBreaker
 from gateway.outbound.national_sender import NationalSender
 from gateway.ports import NationalRefused, NationalUnavailable
-from tests.unit.samples import petition
+from tests.support.national_outbox import fill
 
 pytestmark = pytest.mark.integration
 
@@ -80,15 +79,6 @@ class Switchable:
 
     def __call__(self) -> SqlUnitOfWork:
         return (self.unreachable if self.down else self.up)()
-
-
-async def fill(db_uow: SqlUnitOfWorkFactory, petitions: int) -> None:
-    """Cases that arrived: each puts 01 (Seq 1, the head) and 03 (Seq 2, behind it) in the outbox."""
-    async with db_uow() as uow:
-        for n in range(petitions):
-            sample = petition(f"P-{n}")
-            await uow.cases.add(Case.arrive(f"P-{n}", "CVL", sample.fingerprint(), NOW), sample)
-        await uow.commit()
 
 
 async def rows(db_uow: SqlUnitOfWorkFactory) -> dict[tuple[str, int], NationalOutboxRow]:

@@ -6,20 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
-from gateway.domain.case import Case
-from tests.unit.samples import petition
+from tests.support.national_outbox import fill
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
-
-
-async def fill(db_uow: SqlUnitOfWorkFactory, petitions: int) -> None:
-    """Cases that arrived: each puts 01 (Seq 1, the head) and 03 (Seq 2, behind it) in the outbox."""
-    async with db_uow() as uow:
-        for n in range(petitions):
-            sample = petition(f"P-{n}")
-            await uow.cases.add(Case.arrive(f"P-{n}", "CVL", sample.fingerprint(), NOW), sample)
-        await uow.commit()
 
 
 async def test_concurrent_claims_take_disjoint_heads(db_uow: SqlUnitOfWorkFactory, db_url: str) -> None:
