@@ -82,12 +82,19 @@ async def take(url: str, queue_name: str, count: int, within: float = WAIT) -> l
 
 
 async def national(gw: LiveGateway, petition_id: str) -> list[NationalMessage]:
-    """What the gateway holds for the national portal about one petition, in sending order."""
+    """What the gateway holds for the national portal about one petition, in sending order.
+
+    The three states are read one after another while the sender goes on, so a message it delivers
+    between two reads is seen in both: states only move forward (pending, then delivered or dead),
+    so keeping each id's last sighting gives every message once, in its newest state.
+    """
+    latest: dict[int, NationalMessage] = {}
     async with gw.uow()() as uow:
-        messages = [
-            m for state in ("pending", "delivered", "dead") for m in await uow.national.list(state, 10_000)
-        ]
-    return sorted((m for m in messages if m.petition_id == petition_id), key=lambda m: m.id or 0)
+        for state in ("pending", "delivered", "dead"):
+            for m in await uow.national.list(state, 10_000):
+                if m.petition_id == petition_id and m.id is not None:
+                    latest[m.id] = m
+    return [latest[i] for i in sorted(latest)]
 
 
 def reply_doc(type_: str, petition_id: str, unit: str, **fields: Any) -> dict[str, Any]:
