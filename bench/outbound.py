@@ -40,7 +40,7 @@ from sqlalchemy.engine import make_url
 from stack import Stack, gateway_stack, interruptible, settings_env, workers_env
 
 from connectors.amqp.demo_unit import REPLY_SCHEMA, DemoSigner, answer_text
-from connectors.amqp.topology import REPLIES_EXCHANGE, unit_error_queue_name
+from connectors.amqp.topology import REPLIES_EXCHANGE, REPLIES_QUEUE, unit_error_queue_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -125,6 +125,8 @@ async def phase(
     if profile is not None:
         out = profile.with_name(f"{profile.stem}-{kind}.txt")
         spy = profiler.start(stack.gateway_pid, out, 30, gil=True, subprocesses=stack.workers > 1)
+    backlog = Backlog(stack)
+    await backlog.open()
     with load.ProcWatch(stack.gateway_pid, database, sim_pid=stack.sim_pid) as watch:
         started = time.time()
         sent = await publish_all(stack.amqp_url, replies)
@@ -132,6 +134,7 @@ async def phase(
         deadline = time.monotonic() + seconds
         while len(arrived) < len(wanted) and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
+            await backlog.sample()
             got = await asyncio.to_thread(stack.arrivals, cursor[0])
             cursor[0] = got["next"]
             for row in got["rows"]:
@@ -139,6 +142,7 @@ async def phase(
                     arrived.setdefault(row[1], row[6])
     if spy is not None:
         profiler.finish(spy)
+    await backlog.close()
     last = max(arrived.values(), default=started)
     lat = [arrived[p] - sent[p] for p in arrived]
     result: dict[str, Any] = {
@@ -153,6 +157,7 @@ async def phase(
             for k, v in report.latency_summary(lat).items()
         },
         "cpu_percent_of_one_core": watch.percent(),
+        "backlog": backlog.summary(),
         "gateway_rss_mib": watch.rss_mib(),  # summed over the serve process and its workers
     }
     q = result["reply_to_portal_ms"]
@@ -164,7 +169,60 @@ async def phase(
         f"| RSS max {load.rss_text(result['gateway_rss_mib'])}",
         flush=True,
     )
+    b = result["backlog"]
+    print(
+        f"{'':>7}  waiting, mean / max over {b['samples']} samples: replies queue "
+        f"{b['replies_queue_mean']} / {b['replies_queue_max']}, "
+        f"national outbox {b['national_pending_mean']} / {b['national_pending_max']}",
+        flush=True,
+    )
     return result
+
+
+class Backlog:
+    """Where a burst waits while it drains, sampled every half second: still in the replies queue
+    (the reply consumer is behind) or applied and pending in the national outbox (the sender is)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self._queue: list[int] = []
+        self._national: list[int] = []
+        self._amqp: aio_pika.abc.AbstractConnection | None = None
+        self._db: asyncpg.Connection | None = None
+
+    async def open(self) -> None:
+        self._amqp = await aio_pika.connect(self._stack.amqp_url, timeout=10)
+        dsn = make_url(self._stack.db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._db = await asyncpg.connect(dsn)
+
+    async def sample(self) -> None:
+        assert self._amqp is not None and self._db is not None
+        channel = await self._amqp.channel()
+        try:
+            queue = await channel.declare_queue(REPLIES_QUEUE, passive=True)
+            self._queue.append(int(queue.declaration_result.message_count or 0))
+        finally:
+            await channel.close()
+        pending = await self._db.fetchval("SELECT count(*) FROM national_outbox WHERE state = 'pending'")
+        self._national.append(int(pending))
+
+    async def close(self) -> None:
+        if self._amqp is not None:
+            await self._amqp.close()
+        if self._db is not None:
+            await self._db.close()
+
+    def summary(self) -> dict[str, Any]:
+        def mean(values: list[int]) -> float | None:
+            return round(sum(values) / len(values), 1) if values else None
+
+        return {
+            "samples": len(self._queue),
+            "replies_queue_mean": mean(self._queue),
+            "replies_queue_max": max(self._queue, default=None),
+            "national_pending_mean": mean(self._national),
+            "national_pending_max": max(self._national, default=None),
+        }
 
 
 async def seeded_cases(db_url: str, count: int) -> list[tuple[str, str]]:
