@@ -194,7 +194,10 @@ class BrokerLink:
         while not self._stop.is_set():
             try:
                 consumer = ReplyConsumer(
-                    connection, handler, retry_delays=self._settings.retry_delays_seconds
+                    connection,
+                    handler,
+                    concurrency=self._settings.reply_concurrency,
+                    retry_delays=self._settings.retry_delays_seconds,
                 )
                 await consumer.run(self._stop)
             except AmqpError as exc:

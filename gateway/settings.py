@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     message_log_batch: int = Field(
         100, ge=1, description="Message-log entries written per commit at most (group commit); 1: one each"
     )
+    reply_concurrency: int = Field(
+        8, ge=1, description="Petitions whose unit replies are applied side by side (one at a time each)"
+    )
     national_url: str = "http://127.0.0.1:8090/soap/national"
     national_timeout: float = Field(
         30.0, gt=0, description="Seconds: connect and read timeout of a portal call"

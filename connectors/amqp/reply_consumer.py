@@ -19,9 +19,14 @@ A reply is never dropped in silence. For each delivery, in order:
   failures go on (so an outage does not spin the queue), then **nack with requeue**; the quorum
   queue counts deliveries, and past its delivery limit the broker dead-letters it (``x-death``).
 
-Replies are handled one at a time, in delivery order: a unit that publishes a claim and then the
-answer must not see the answer applied first (and the claim refused). Prefetch still fills the
-pipe. Replies are human-paced; an answer's letter rendering and signing is the slow step.
+Replies about one petition are handled one at a time, in delivery order: a unit that publishes a
+claim and then the answer must not see the answer applied first (and the claim refused). Replies
+about different petitions are handled side by side, up to ``concurrency`` petitions at once (a lane
+each; a body without a readable ``petition_id`` goes to the lane of the unreadable ones, to be
+refused there): one at a time, a reply waited for its transaction's round trips and commit before
+the next began, and a burst of claims queued up here while the gateway had a core to spare
+(``bench/outbound.py``: the backlog sat in this queue, not in the national outbox). Prefetch fills
+the pipe. When stopped, each lane finishes the reply in hand; the rest are redelivered.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import unicodedata
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -108,6 +114,7 @@ class ReplyConsumer:
         handler: ReplyHandler,
         *,
         prefetch: int = 50,
+        concurrency: int = 8,
         broker_timeout: float = BROKER_TIMEOUT,
         handler_timeout: float = HANDLER_TIMEOUT,
         min_backoff: float = 0.5,
@@ -115,12 +122,14 @@ class ReplyConsumer:
         retry_delays: Sequence[float] = ladder.DEFAULT_RETRY_DELAYS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        if prefetch < 1:
-            raise ValueError("prefetch must be at least 1")
+        if prefetch < 1 or concurrency < 1:
+            raise ValueError("prefetch and concurrency must be at least 1")
         self._delays = ladder.checked_delays(retry_delays)  # declared by declare_topology
         self._connection = connection
         self._handler = handler
         self._prefetch = prefetch
+        self._concurrency = concurrency
+        self._publisher_lock = asyncio.Lock()  # lanes share one publishing channel: open it once
         self._broker_timeout = broker_timeout
         self._handler_timeout = handler_timeout
         self._min_backoff = min_backoff
@@ -149,11 +158,55 @@ class ReplyConsumer:
                 await asyncio.wait_for(channel.close(), self._broker_timeout)
             raise
         try:
-            while (message := await next_delivery(inbox, stop)) is not None:
-                if not is_stale(message):
-                    await self.handle(message, stop)
+            await self._dispatch(inbox, stop)
         finally:
             await self._shut(queue, tag, channel)
+
+    async def _dispatch(self, inbox: asyncio.Queue[AbstractIncomingMessage], stop: asyncio.Event) -> None:
+        """Each delivery to its petition's lane: appended if the lane runs, else a new lane once
+        fewer than ``concurrency`` run. Returns when stopped and every lane has ended."""
+        lanes: dict[str, deque[AbstractIncomingMessage]] = {}
+        running: set[asyncio.Task[None]] = set()
+        free = asyncio.Semaphore(self._concurrency)
+        try:
+            while (message := await next_delivery(inbox, stop)) is not None:
+                if is_stale(message):
+                    continue
+                key = lane_key(message.body)
+                waiting = lanes.get(key)
+                if waiting is not None:
+                    waiting.append(message)
+                    continue
+                await free.acquire()  # while every lane is busy the next deliveries wait in the inbox
+                lanes[key] = deque([message])
+                task = asyncio.create_task(self._lane(key, lanes, free, stop))
+                running.add(task)
+                task.add_done_callback(running.discard)
+        finally:
+            if running:  # each finishes the reply in hand; the ones it still holds are redelivered
+                await asyncio.gather(*running, return_exceptions=True)
+
+    async def _lane(
+        self,
+        key: str,
+        lanes: dict[str, deque[AbstractIncomingMessage]],
+        free: asyncio.Semaphore,
+        stop: asyncio.Event,
+    ) -> None:
+        waiting = lanes[key]
+        try:
+            while waiting and not stop.is_set():
+                message = waiting.popleft()
+                if is_stale(message):
+                    continue
+                try:
+                    await self.handle(message, stop)
+                except Exception:  # handle() settles every outcome; this would be a bug: never strand it
+                    log.exception("replies: %s not settled; requeued", message.message_id)
+                    await settle(message.nack(requeue=True), message.message_id, who="replies")
+        finally:
+            del lanes[key]  # no await since the last look at `waiting`: nothing was added unseen
+            free.release()
 
     async def handle(self, message: AbstractIncomingMessage, stop: asyncio.Event | None = None) -> None:
         """Settle one delivery (see the module docstring); never raises for a bad reply."""
@@ -325,6 +378,10 @@ class ReplyConsumer:
             raise
 
     async def _publishing_channel(self) -> AbstractRobustChannel:
+        async with self._publisher_lock:
+            return await self._open_publisher()
+
+    async def _open_publisher(self) -> AbstractRobustChannel:
         if self._publisher is not None and not self._publisher.is_closed:
             return self._publisher
         await self._close_publisher()
@@ -352,6 +409,17 @@ class ReplyConsumer:
         await self._close_publisher()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(channel.close(), self._broker_timeout)  # unsettled ones requeue
+
+
+def lane_key(body: bytes) -> str:
+    """The petition a reply is about, as its lane's key; "" when the body does not say (the lane
+    of unreadable replies, which the handler refuses)."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    petition_id = doc.get("petition_id") if isinstance(doc, dict) else None
+    return unicodedata.normalize("NFC", petition_id.strip()) if isinstance(petition_id, str) else ""
 
 
 def _error_queue(unit_code: str | None) -> str | None:

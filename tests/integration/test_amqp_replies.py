@@ -323,13 +323,66 @@ async def test_delay_queues_expire_back_into_the_replies_queue(bench: Bench) -> 
     assert retry_queue_name("replies", 3600) == "pakn.retry.replies.1h"
 
 
-async def test_replies_are_handled_one_at_a_time_in_the_order_they_came(bench: Bench) -> None:
+async def test_replies_of_one_petition_are_handled_one_at_a_time_in_the_order_they_came(bench: Bench) -> None:
     handler = Handler(delay=0.02)
     async with bench.consuming(handler, prefetch=50) as consumer:
-        sent = [await bench.publish(f'{{"n":{n}}}'.encode()) for n in range(20)]
+        sent = [await bench.publish(f'{{"n":{n},"petition_id":"PAKN-A"}}'.encode()) for n in range(20)]
         await settled(consumer, "applied", 20)
     assert [call[1] for call in handler.calls] == sent
     assert handler.most_at_once == 1
+
+
+async def test_replies_without_a_petition_share_one_lane(bench: Bench) -> None:
+    handler = Handler(delay=0.02)
+    async with bench.consuming(handler, prefetch=50) as consumer:
+        sent = [await bench.publish(body) for body in (b"{}", b"not json", b"[1]", b'{"petition_id":7}')]
+        await settled(consumer, "applied", 4)
+    assert [call[1] for call in handler.calls] == sent
+    assert handler.most_at_once == 1
+
+
+@dataclass
+class PetitionWatch:
+    """A handler that notes, per petition, the replies in the order it took them, and whether two
+    replies of one petition were ever in hand at once."""
+
+    delay: float
+    taken: dict[str, list[str]] = field(default_factory=dict)
+    in_hand: set[str] = field(default_factory=set)
+    overlapped: list[str] = field(default_factory=list)
+    running: int = 0
+    most_at_once: int = 0
+
+    async def __call__(self, body: bytes, *, message_id: str | None, routing_key: str) -> None:
+        petition = json.loads(body)["petition_id"]
+        if petition in self.in_hand:
+            self.overlapped.append(petition)
+        self.in_hand.add(petition)
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        self.taken.setdefault(petition, []).append(message_id or "")
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.running -= 1
+            self.in_hand.discard(petition)
+
+
+async def test_replies_of_different_petitions_are_handled_side_by_side_each_in_order(bench: Bench) -> None:
+    watch = PetitionWatch(delay=0.05)
+    petitions = [f"PAKN-{n}" for n in range(5)]
+    sent: dict[str, list[str]] = {p: [] for p in petitions}
+    async with bench.consuming(watch, prefetch=50, concurrency=3) as consumer:  # type: ignore[arg-type]
+        for round_ in range(3):
+            for petition in petitions:
+                for twice in range(2):  # back to back: a consumer blind to petitions would take both at once
+                    body = json.dumps({"petition_id": petition, "n": 2 * round_ + twice}).encode()
+                    sent[petition].append(await bench.publish(body))
+        await settled(consumer, "applied", 30)
+    assert watch.taken == sent  # each petition's replies in the order they were published
+    assert watch.overlapped == []  # never two of one petition at once
+    assert watch.most_at_once == 3  # side by side, up to the concurrency and no further
+    assert await bench.count(REPLIES_QUEUE) == 0
 
 
 async def test_stop_ends_the_consumer_and_an_unsettled_reply_goes_back(bench: Bench) -> None:
@@ -341,6 +394,18 @@ async def test_stop_ends_the_consumer_and_an_unsettled_reply_goes_back(bench: Be
     # the one in hand was settled before leaving; the prefetched one is back on the queue
     assert consumer.counts["applied"] == 1
     assert await bench.count(REPLIES_QUEUE) == 1
+
+
+async def test_stopped_each_lane_settles_the_reply_in_hand_and_the_rest_go_back(bench: Bench) -> None:
+    handler = Handler(delay=1.0)
+    async with bench.consuming(handler, concurrency=3) as consumer:
+        for petition in ("PAKN-X", "PAKN-Y", "PAKN-Z", "PAKN-X", "PAKN-Y", "PAKN-W"):
+            await bench.publish(json.dumps({"petition_id": petition}).encode())
+        async with asyncio.timeout(WAIT):
+            while handler.most_at_once < 3:  # noqa: ASYNC110 (the fake's counter, not an event)
+                await asyncio.sleep(0.02)
+    assert consumer.counts["applied"] == 3 and len(handler.calls) == 3
+    assert await bench.count(REPLIES_QUEUE) == 3  # X and Y's second replies, and W's, redelivered
 
 
 async def test_error_queues_are_quorum_queues_dead_lettering_to_pakn_dead(bench: Bench) -> None:
