@@ -52,19 +52,40 @@ class GroupCommit(Generic[T, R]):
         """The item's result, once the transaction that holds it has committed."""
         if self._max_batch == 1:
             return await self._alone(item)
+        [done] = self._enqueue([item])
+        return await done
+
+    async def submit_all(self, items: Sequence[T]) -> list[R]:
+        """Several items queued together, in this order, so they travel in one transaction when
+        they fit (else in consecutive ones); their results once all have committed. The first
+        failure is raised, after every item has been written or has failed on its own."""
+        if self._max_batch == 1:
+            return [await self._alone(item) for item in items]
+        waiting = self._enqueue(items)
+        results: list[R] = []
+        for outcome in await asyncio.gather(*waiting, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+            results.append(outcome)
+        return results
+
+    def _enqueue(self, items: Sequence[T]) -> list[asyncio.Future[R]]:
         loop = asyncio.get_running_loop()
         writer = self._writer
         if writer is not None and writer.get_loop() is not loop:  # a new event loop (a CLI run, a test)
             self._waiting = []  # what waited on the old loop went with it
             writer = None
-        done: asyncio.Future[R] = loop.create_future()
-        self._waiting.append((item, done))
+        futures: list[asyncio.Future[R]] = []
+        for item in items:
+            done: asyncio.Future[R] = loop.create_future()
+            self._waiting.append((item, done))
+            futures.append(done)
         if writer is None or writer.done():
             # a context of its own: the writer serves every caller, its log lines belong to none of them
             self._writer = loop.create_task(
                 self._write(), name=f"{self._name} group commit", context=contextvars.Context()
             )
-        return await done
+        return futures
 
     async def _write(self) -> None:
         while self._waiting:

@@ -33,6 +33,10 @@ class LogGroupCommit:
         """The entry's id, once the transaction that holds it has committed."""
         return await self._group.submit(entry)
 
+    async def append_all(self, entries: Sequence[LogEntry]) -> list[int]:
+        """Entries that belong together (a request and its response), queued at once and in order."""
+        return await self._group.submit_all(entries)
+
     @staticmethod
     async def _append_all(uow: UnitOfWork, entries: Sequence[LogEntry]) -> list[int]:
         return [await uow.message_log.append(entry) for entry in entries]

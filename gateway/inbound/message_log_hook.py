@@ -46,7 +46,37 @@ class MessageLogHook:
         outcome: str | None = None,
         petition_id: str | None = None,
     ) -> int:
-        entry = LogEntry(
+        entry = self.entry(
+            direction=direction,
+            peer=peer,
+            operation=operation,
+            raw=raw,
+            verdict=verdict,
+            message_id=message_id,
+            signer=signer,
+            outcome=outcome,
+            petition_id=petition_id,
+        )
+        [entry_id] = await self.keep([entry])
+        return entry_id
+
+    def entry(
+        self,
+        *,
+        direction: str,
+        peer: str,
+        operation: str,
+        raw: bytes,
+        verdict: str,
+        message_id: str | None = None,
+        signer: str | None = None,
+        outcome: str | None = None,
+        petition_id: str | None = None,
+    ) -> LogEntry:
+        """The entry for one message, stamped now and told to the observer (for `keep`)."""
+        if self._observer is not None:  # first: a message handled counts even if its log entry fails
+            self._observer(direction, operation, outcome)
+        return LogEntry(
             direction=direction,
             peer=peer,
             operation=operation,
@@ -58,11 +88,13 @@ class MessageLogHook:
             outcome=outcome,
             petition_id=petition_id,
         )
-        if self._observer is not None:  # first: a message handled counts even if its log entry fails
-            self._observer(direction, operation, outcome)
+
+    async def keep(self, entries: list[LogEntry]) -> list[int]:
+        """Store entries that belong together, in this order; their ids once committed. Together
+        they wait for one commit, not one after the other (a portal call's request and receipt)."""
         if self._group is not None:
-            return await self._group.append(entry)
+            return await self._group.append_all(entries)
         async with self._uow() as uow:
-            entry_id = await uow.message_log.append(entry)
+            ids = [await uow.message_log.append(entry) for entry in entries]
             await uow.commit()
-        return entry_id
+        return ids

@@ -1,12 +1,17 @@
 """The signed answer letter: rendered under Decree 30/2020 when the unit sent no PDF, then signed
-as PAdES by the ministry. CPU-bound (rendering, RSA), so it runs in a worker thread."""
+as PAdES by the ministry. CPU-bound (rendering, RSA), so it runs in a worker thread — one of
+`LETTERS_AT_ONCE`, the letters' own: replies of several petitions are applied side by side, and
+letters made eight at a time were no faster (pure Python, one interpreter lock) and took ~40 MiB
+more memory at their peak than one at a time (`bench/outbound.py`, BENCHMARKS.md)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,6 +24,7 @@ from gateway.routing_config import Ministry
 
 VIETNAM = timezone(timedelta(hours=7))
 NATIONAL_SYSTEM = "Hệ thống thông tin Chính phủ với người dân và doanh nghiệp"
+LETTERS_AT_ONCE = 2
 
 
 @dataclass(frozen=True)
@@ -28,11 +34,21 @@ class SignedLetters:
     tsa_url: str | None = None
     seal_image: Path | None = None
     on_signed: Callable[[float], None] | None = None  # seconds one PAdES signature took (a TSA call too)
+    _threads: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(LETTERS_AT_ONCE, thread_name_prefix="letters"),
+        init=False,
+        repr=False,
+        compare=False,
+    )
 
     async def signed_letter(
         self, *, petition: Petition, unit: Unit, draft: AnswerDraft, answer_id: str, at: datetime
     ) -> bytes:
-        return await asyncio.to_thread(self._make, petition, unit, draft, answer_id, at)
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()  # as asyncio.to_thread does: log lines keep the petition
+        return await loop.run_in_executor(
+            self._threads, context.run, self._make, petition, unit, draft, answer_id, at
+        )
 
     def _make(
         self, petition: Petition, unit: Unit, draft: AnswerDraft, answer_id: str, at: datetime

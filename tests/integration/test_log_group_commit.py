@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -124,6 +125,50 @@ async def test_one_entry_per_batch_is_a_transaction_each(db_uow: SqlUnitOfWorkFa
     await asyncio.gather(*(group.append(entry(n)) for n in range(6)))
     assert counting.opened == 6
     assert len(await stored(db_uow)) == 6
+
+
+async def test_a_request_and_its_response_are_kept_together_and_in_order(
+    db_uow: SqlUnitOfWorkFactory,
+) -> None:
+    """Pairs kept while single entries arrive: each pair adjacent in the chain, request first, and
+    one commit for a pair (the national sender's wire log waited for two in a row before)."""
+    counting = CountingUow(db_uow)
+    hook = MessageLogHook(counting, lambda: T0, group=LogGroupCommit(counting, max_batch=64))
+    pair = await hook.keep([entry(0), entry(1)])
+    assert counting.opened == 1 and pair[1] == pair[0] + 1
+
+    pairs = [hook.keep([entry(n), entry(n + 1)]) for n in range(10, 30, 2)]
+    singles = [hook.record(**fields(n)) for n in range(100, 110)]
+    await asyncio.gather(*(x for both in zip(pairs, singles, strict=True) for x in both))
+    rows = await stored(db_uow)
+    position = {message_id: i for i, (_, message_id, _) in enumerate(rows)}
+    for n in range(10, 30, 2):
+        assert position[f"m-{n + 1}"] == position[f"m-{n}"] + 1
+    async with db_uow() as uow:
+        assert await verify_chain(uow) == (True, None)
+
+
+async def test_one_bad_entry_of_a_pair_fails_the_caller_and_keeps_the_other(
+    db_uow: SqlUnitOfWorkFactory,
+) -> None:
+    hook = MessageLogHook(db_uow, lambda: T0, group=LogGroupCommit(db_uow))
+    bad = replace(entry(2), peer=None)  # type: ignore[arg-type]  # NOT NULL
+    with pytest.raises(StoreError):
+        await hook.keep([entry(1), bad])
+    assert [r[1] for r in await stored(db_uow)] == ["m-1"]
+
+
+def fields(n: int) -> dict[str, Any]:
+    e = entry(n)
+    return {
+        "direction": e.direction,
+        "peer": e.peer,
+        "operation": e.operation,
+        "raw": e.raw,
+        "verdict": e.signature_verdict,
+        "message_id": e.message_id,
+        "petition_id": e.petition_id,
+    }
 
 
 def test_max_batch_must_be_positive(db_uow: SqlUnitOfWorkFactory) -> None:
