@@ -101,10 +101,12 @@ def print_limits(limits: dict[str, Any]) -> None:
     for name, title in (
         ("intake_to_unit_queue", "inbound: POST → receipt → unit queue"),
         ("with_statuses_to_portal", "… and its 3 statuses signed to the portal"),
+        ("outbound_status", "outbound: unit reply → signed status at portal"),
+        ("outbound_status_batched_replies", "… with the replies' commits batched too"),
     ):
         lim = limits[name]
         print(
-            f"{title:44} {lim['cpu_ms_per_petition']:6.2f} ms CPU/petition → "
+            f"{title:44} {lim['cpu_ms_per_petition']:6.2f} ms CPU each → "
             f"limit {lim['limit_per_second']:7,.0f}/s on {limits['cores']} cores; "
             f"one process {lim['one_process_limit_per_second']:7,.0f}/s"
         )

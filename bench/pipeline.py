@@ -1,4 +1,4 @@
-"""The inbound pipeline limit computed from the raw stage costs: pure arithmetic over limits.py's JSON.
+"""The pipeline limits computed from the raw stage costs: pure arithmetic over limits.py's JSON.
 
 An inbound petition passes, in the gateway as built (gateway/inbound/, connectors/amqp/outbox_relay.py):
 one HTTP POST; parse + XSD of the request; one XML-DSig verify; one XML-DSig sign (the receipt);
@@ -30,6 +30,26 @@ INTAKE: tuple[tuple[str, float], ...] = (
     ("publish", 1),
 )
 STATUSES: tuple[tuple[str, float], ...] = (("sign", 3), ("http", 3), ("verify", 3), ("commit1", 9))
+# One signed status out of a unit's reply (bench/outbound.py), everything that must happen on this
+# machine: the reply consumed and acked; its transaction (one reply, one commit: it is acked only
+# once applied); the status signed and posted; the portal — the simulator, on the same two cores —
+# verifies it and signs its receipt; the gateway verifies the receipt; the outcome and the two log
+# entries in group commits. `_batched_replies` is the same with the reply's commit batched too.
+OUTBOUND_STATUS: tuple[tuple[str, float], ...] = (
+    ("consume", 1),
+    ("commit1", 1),
+    ("sign", 2),
+    ("http", 1),
+    ("verify", 2),
+    ("commit100", 3),
+)
+OUTBOUND_STATUS_BATCHED_REPLIES: tuple[tuple[str, float], ...] = (
+    ("consume", 1),
+    ("sign", 2),
+    ("http", 1),
+    ("verify", 2),
+    ("commit100", 4),
+)
 
 STAGE_OF = {
     "http": ("HTTP POST (uvicorn+uvloop+httptools, FastAPI)", "no-op route, body read"),
@@ -37,6 +57,7 @@ STAGE_OF = {
     "verify": ("XML-DSig (signxml)", "verify (trust store, chain check)"),
     "sign": ("XML-DSig (signxml)", "sign, key object loaded once"),
     "publish": ("aio-pika publish + confirm", "pipelined, window 100"),
+    "consume": ("aio-pika consume + ack", "prefetch 50"),
 }
 OWN_GROUPS = ("bench", "server")  # CPU in a Python process (the gateway's part); the rest: broker, PG
 
@@ -97,4 +118,6 @@ def pipeline_limits(stages: list[dict[str, Any]], db: str, cores: int) -> dict[s
         "cores": cores,
         "intake_to_unit_queue": limit(costs, INTAKE, cores),
         "with_statuses_to_portal": limit(costs, INTAKE + STATUSES, cores),
+        "outbound_status": limit(costs, OUTBOUND_STATUS, cores),
+        "outbound_status_batched_replies": limit(costs, OUTBOUND_STATUS_BATCHED_REPLIES, cores),
     }

@@ -60,10 +60,11 @@ class GroupCommit(Generic[T, R]):
         they fit (else in consecutive ones); their results once all have committed. The first
         failure is raised, after every item has been written or has failed on its own."""
         if self._max_batch == 1:
-            return [await self._alone(item) for item in items]
-        waiting = self._enqueue(items)
+            outcomes = [await _caught(self._alone(item)) for item in items]
+        else:
+            outcomes = await asyncio.gather(*self._enqueue(items), return_exceptions=True)
         results: list[R] = []
-        for outcome in await asyncio.gather(*waiting, return_exceptions=True):
+        for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
             results.append(outcome)
@@ -126,6 +127,13 @@ class GroupCommit(Generic[T, R]):
                 raise ValueError(f"{self._name}: {len(results)} results for {len(items)} writes")
             await uow.commit()
         return results
+
+
+async def _caught(writing: Awaitable[R]) -> R | BaseException:
+    try:
+        return await writing
+    except Exception as exc:  # handed back as gather(return_exceptions=True) does
+        return exc
 
 
 def _answer(done: asyncio.Future[R], result: R) -> None:

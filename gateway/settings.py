@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     national_timeout: float = Field(
         30.0, gt=0, description="Seconds: connect and read timeout of a portal call"
     )
-    national_concurrency: int = Field(16, ge=1, description="Calls to the national portal in flight at once")
+    national_concurrency: int = Field(8, ge=1, description="Calls to the national portal in flight at once")
     national_retry_attempts: int = Field(
         3,
         ge=1,

@@ -28,19 +28,6 @@ from gateway.startup_errors import StartupError
 
 log = logging.getLogger(__name__)
 
-GIL_SWITCH_SECONDS = 0.001
-"""How long a thread may hold the interpreter lock while another waits for it (CPython: 5 ms).
-The portal's SOAP calls run on threads (zeep is blocking) beside a busy event loop: each time a
-call's thread comes back from the network it waited up to 5 ms for the lock, several times per
-call, so calls took ~100 ms where their CPU is ~3 ms. With 1 ms, statuses to the portal went
-66 → 76/s at 8 calls in flight and 80 → 100/s at 16 (bench/outbound.py, BENCHMARKS.md)."""
-
-
-def tune_interpreter() -> None:
-    """What a serving process sets before it builds the gateway (the single process, each worker)."""
-    sys.setswitchinterval(GIL_SWITCH_SECONDS)
-
-
 # what each worker imports and calls (uvicorn's factory=True): the app cannot be pickled across
 WORKER_APP = "gateway.workers:app_from_environment"
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -71,7 +58,6 @@ def app_from_environment() -> FastAPI:
         sys.exit(STARTUP_FAILURE)
     json_logging.install(settings.effective_log_format)
     _stop_with_the_parent()
-    tune_interpreter()
     try:
         return create_app(settings)
     except (StartupError, RoutingConfigError) as exc:

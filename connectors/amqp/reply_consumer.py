@@ -26,7 +26,10 @@ each; a body without a readable ``petition_id`` goes to the lane of the unreadab
 refused there): one at a time, a reply waited for its transaction's round trips and commit before
 the next began, and a burst of claims queued up here while the gateway had a core to spare
 (``bench/outbound.py``: the backlog sat in this queue, not in the national outbox). Prefetch fills
-the pipe. When stopped, each lane finishes the reply in hand; the rest are redelivered.
+the pipe. When stopped, each lane finishes the reply in hand; the rest are redelivered. Order holds
+for replies applied at their first try: one sent down the retry ladder comes back after its
+petition's later replies, as it always has (the state machine then refuses what no longer fits,
+to the unit's error queue).
 """
 
 from __future__ import annotations
@@ -182,8 +185,12 @@ class ReplyConsumer:
                 task = asyncio.create_task(self._lane(key, lanes, free, stop))
                 running.add(task)
                 task.add_done_callback(running.discard)
+        except BaseException:  # cancelled (or failed): so are the lanes, as the one reply in hand was
+            for lane in running:
+                lane.cancel()
+            raise
         finally:
-            if running:  # each finishes the reply in hand; the ones it still holds are redelivered
+            if running:  # stopped: each finishes the reply in hand; the ones it still holds are redelivered
                 await asyncio.gather(*running, return_exceptions=True)
 
     async def _lane(
@@ -201,6 +208,13 @@ class ReplyConsumer:
                     continue
                 try:
                     await self.handle(message, stop)
+                except asyncio.CancelledError:
+                    current = asyncio.current_task()
+                    if current is None or current.cancelling():
+                        raise  # this lane is being cancelled: the consumer is going away
+                    # a library's own cancellation leaking out of a call: this reply only
+                    log.error("replies: %s interrupted (CancelledError); requeued", message.message_id)
+                    await settle(message.nack(requeue=True), message.message_id, who="replies")
                 except Exception:  # handle() settles every outcome; this would be a bug: never strand it
                     log.exception("replies: %s not settled; requeued", message.message_id)
                     await settle(message.nack(requeue=True), message.message_id, who="replies")
@@ -333,7 +347,7 @@ class ReplyConsumer:
         except Unroutable:
             raise
         except AmqpError:
-            await self._close_publisher()  # a channel that timed out or broke: start afresh next time
+            await self._close_publisher(channel)  # it timed out or broke: the next publish opens another
             raise
 
     async def _requeue(
@@ -374,7 +388,7 @@ class ReplyConsumer:
         except Unroutable:
             raise
         except AmqpError:
-            await self._close_publisher()  # a channel that timed out or broke: start afresh next time
+            await self._close_publisher(channel)  # it timed out or broke: the next publish opens another
             raise
 
     async def _publishing_channel(self) -> AbstractRobustChannel:
@@ -395,7 +409,11 @@ class ReplyConsumer:
         self._publisher = channel
         return channel
 
-    async def _close_publisher(self) -> None:
+    async def _close_publisher(self, failed: AbstractRobustChannel | None = None) -> None:
+        """Close the publishing channel; with `failed`, only if that is still the one in use: lanes
+        share it, and a lane whose publish failed must not close the fresh one another just opened."""
+        if failed is not None and failed is not self._publisher:
+            return
         channel, self._publisher = self._publisher, None
         if channel is not None:
             with contextlib.suppress(Exception):
@@ -416,7 +434,7 @@ def lane_key(body: bytes) -> str:
     of unreadable replies, which the handler refuses)."""
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # bad JSON or UTF-8, or nested past the parser's depth
         return ""
     petition_id = doc.get("petition_id") if isinstance(doc, dict) else None
     return unicodedata.normalize("NFC", petition_id.strip()) if isinstance(petition_id, str) else ""

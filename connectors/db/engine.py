@@ -55,7 +55,7 @@ def _closed_connections_replaced(dbapi_connection: Any, _record: Any, _proxy: An
     then drops that connection (and the pool's older ones) on its own.
     """
     if dbapi_connection.driver_connection.is_closed():
-        raise DisconnectionError("the server closed this connection")  # the pool takes another
+        raise DisconnectionError("the server closed this connection")  # the pool connects afresh
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

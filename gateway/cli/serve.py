@@ -16,7 +16,7 @@ from gateway.app import create_app
 from gateway.cli.common import configure_logging, load_settings, startup_errors
 from gateway.settings import Settings
 from gateway.tls import uvicorn_tls_options
-from gateway.workers import WORKER_APP, check_workers, tune_interpreter
+from gateway.workers import WORKER_APP, check_workers
 
 
 def serve() -> None:
@@ -35,7 +35,6 @@ def serve() -> None:
             del app
             _supervise(settings, tls)
             return
-        tune_interpreter()
         # log_config=None: uvicorn's own lines go through the gateway's handler (masked, text or JSON)
         uvicorn.run(
             app,

@@ -1,8 +1,10 @@
 """The signed answer letter: rendered under Decree 30/2020 when the unit sent no PDF, then signed
-as PAdES by the ministry. CPU-bound (rendering, RSA), so it runs in a worker thread — one of
-`LETTERS_AT_ONCE`, the letters' own: replies of several petitions are applied side by side, and
-letters made eight at a time were no faster (pure Python, one interpreter lock) and took ~40 MiB
-more memory at their peak than one at a time (`bench/outbound.py`, BENCHMARKS.md)."""
+as PAdES by the ministry. CPU-bound (rendering, RSA), so it runs on a worker thread of the
+letters' own, one letter at a time (`LETTERS_AT_ONCE`): replies of several petitions are applied
+side by side, but letters made side by side were no faster (pure Python: one interpreter lock) and
+bigger — eight at once 5.6 answers/s and 296 MiB at the peak, two at once 6.6/s and 274 MiB,
+against 7.2/s and 255 MiB one at a time (`bench/outbound.py`, BENCHMARKS.md). Claims and notes of
+other petitions go on meanwhile."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from gateway.routing_config import Ministry
 
 VIETNAM = timezone(timedelta(hours=7))
 NATIONAL_SYSTEM = "Hệ thống thông tin Chính phủ với người dân và doanh nghiệp"
-LETTERS_AT_ONCE = 2
+LETTERS_AT_ONCE = 1
 
 
 @dataclass(frozen=True)

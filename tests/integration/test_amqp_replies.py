@@ -341,6 +341,48 @@ async def test_replies_without_a_petition_share_one_lane(bench: Bench) -> None:
     assert handler.most_at_once == 1
 
 
+async def test_a_body_nested_past_the_parsers_depth_goes_to_the_handler_and_the_consumer_goes_on(
+    bench: Bench,
+) -> None:
+    handler = Handler()
+    deep = b"[" * 100_000 + b"]" * 100_000  # json.loads raises RecursionError, not ValueError
+    async with bench.consuming(handler) as consumer:
+        first = await bench.publish(deep)
+        second = await bench.publish(b'{"petition_id":"PAKN-B"}')
+        await settled(consumer, "applied", 2)
+    assert [call[1] for call in handler.calls] == [first, second]
+
+
+async def test_cancelled_the_consumer_stops_at_once_and_the_replies_in_hand_go_back(bench: Bench) -> None:
+    handler = Handler(delay=60.0)
+    consumer = ReplyConsumer(bench.connection, handler, retry_delays=TEST_DELAYS, concurrency=4)
+    task = asyncio.create_task(consumer.run(asyncio.Event()))
+    for petition in ("PAKN-C1", "PAKN-C2"):
+        await bench.publish(json.dumps({"petition_id": petition}).encode())
+    async with asyncio.timeout(WAIT):
+        while handler.running < 2:  # noqa: ASYNC110 (the fake's counter, not an event)
+            await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 15)  # not the handler's 60 s: the lanes were cancelled too
+    assert handler.running == 0 and consumer.counts["applied"] == 0
+    async with asyncio.timeout(WAIT):
+        while await bench.count(REPLIES_QUEUE) != 2:  # noqa: ASYNC110 (unsettled: back on the queue)
+            await asyncio.sleep(0.1)
+
+
+async def test_a_lane_whose_publish_failed_closes_only_its_own_channel(bench: Bench) -> None:
+    consumer = ReplyConsumer(bench.connection, Handler(), retry_delays=TEST_DELAYS)
+    first = await consumer._publishing_channel()
+    await consumer._close_publisher(first)  # lane A's publish failed on it
+    second = await consumer._publishing_channel()  # lane B opened the next one meanwhile
+    assert second is not first and first.is_closed
+    await consumer._close_publisher(first)  # lane A, late, about the channel that failed it
+    assert not second.is_closed and await consumer._publishing_channel() is second
+    await consumer._close_publisher()
+    assert second.is_closed
+
+
 @dataclass
 class PetitionWatch:
     """A handler that notes, per petition, the replies in the order it took them, and whether two
