@@ -4,10 +4,11 @@ the new unit's queue message — in one transaction. Idempotent by the reply's m
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -55,12 +56,17 @@ class Replies:
     """(reply kind, result) of every reply either door took: applied, duplicate, a refusal code, retry."""
     clock: Callable[[], datetime] = utc_now
     ids: Callable[[], str] = new_id
+    _answering: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    """Answers one at a time, claims and notes beside them: a letter is CPU under the interpreter
+    lock, so answers side by side were slower (5.6–6.6/s against 6.6–7.2/s one at a time) and each
+    waiting one held its petition in memory (bench/outbound.py, BENCHMARKS.md third round)."""
 
     async def handle(self, reply: UnitReply) -> ReplyResult:
         """Apply one reply. Raises UnknownCase, UnknownUnit, InvalidReply, or the domain's
         InvalidTransition / WrongUnit; StoreConflict when another change to the case won a race."""
         if reply.kind is ReplyKind.ANSWER:
-            return await self._answer(reply)
+            async with self._answering:
+                return await self._answer(reply)
         # Claims, notes and transfers need nothing made outside the store: one transaction.
         return await self._commit(reply, None, None, None)
 

@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 
 from gateway.domain.case import Status
@@ -7,7 +9,7 @@ from gateway.domain.reply import AnswerDraft, ReplyKind, UnitReply
 from gateway.inbound.delivery import StoreOutboxSource
 from gateway.inbound.intake import Intake
 from gateway.outbound.errors import InvalidReply, UnknownCase, UnknownUnit
-from gateway.outbound.replies import Replies
+from gateway.outbound.replies import Replies, ReplyResult
 from gateway.routing_config import load_config
 from tests.unit.fakes import FakeUnitOfWork, FakeUnitOfWorkFactory
 from tests.unit.samples import WHEN, header, petition
@@ -199,3 +201,36 @@ async def test_only_a_transfer_wakes_the_outbox_relay_while_every_reply_wakes_th
     other = next(code for code in replies.routing.units if code not in {"VBHXH", replies.routing.triage})
     await replies.handle(reply(ReplyKind.TRANSFER, 3, to_unit=other, note="Chuyển đúng thẩm quyền"))
     assert woken == ["sender", "sender", "sender", "relay"]
+
+
+class SlowLetters(LetterMaker):
+    """A letter that takes a while, noting how many were being made at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0
+        self.most = 0
+
+    async def signed_letter(self, **_: object) -> bytes:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await asyncio.sleep(0.05)
+            return await super().signed_letter()
+        finally:
+            self.now -= 1
+
+
+async def test_answers_are_applied_one_at_a_time() -> None:
+    replies, _, _ = await setup()
+    letters = SlowLetters()
+    replies.documents = letters
+    outcomes = await asyncio.gather(
+        replies.handle(reply(ReplyKind.ANSWER, 5, answer=DRAFT)),
+        replies.handle(reply(ReplyKind.ANSWER, 6, answer=DRAFT)),
+        return_exceptions=True,
+    )
+    assert letters.most == 1  # never two letters at once
+    # the second read the case after the first had committed: answered already, refused before a letter
+    assert isinstance(outcomes[0], ReplyResult) and outcomes[0].status == "06"
+    assert isinstance(outcomes[1], InvalidTransition) and letters.calls == 1
