@@ -7,10 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Required, TypedDict, Unpack
 
 from gateway.domain.exchange import LogEntry
 from gateway.inbound.log_group_commit import LogGroupCommit
 from gateway.ports import UnitOfWorkFactory
+
+
+class EntryFields(TypedDict, total=False):
+    """What a caller says about one message (the clock stamps it)."""
+
+    direction: Required[str]
+    peer: Required[str]
+    operation: Required[str]
+    raw: Required[bytes]
+    verdict: Required[str]  # the signature verdict
+    message_id: str | None
+    signer: str | None
+    outcome: str | None
+    petition_id: str | None
+
 
 LogObserver = Callable[[str, str, str | None], None]
 """(direction, operation, outcome) of each entry, told before it is stored (metrics count there)."""
@@ -33,60 +49,27 @@ class MessageLogHook:
         self._observer = observer
         self._group = group
 
-    async def record(
-        self,
-        *,
-        direction: str,
-        peer: str,
-        operation: str,
-        raw: bytes,
-        verdict: str,
-        message_id: str | None = None,
-        signer: str | None = None,
-        outcome: str | None = None,
-        petition_id: str | None = None,
-    ) -> int:
-        entry = self.entry(
-            direction=direction,
-            peer=peer,
-            operation=operation,
-            raw=raw,
-            verdict=verdict,
-            message_id=message_id,
-            signer=signer,
-            outcome=outcome,
-            petition_id=petition_id,
-        )
-        [entry_id] = await self.keep([entry])
+    async def record(self, **fields: Unpack[EntryFields]) -> int:
+        """Keep one message; its entry's id once committed."""
+        [entry_id] = await self.keep([self.entry(**fields)])
         return entry_id
 
-    def entry(
-        self,
-        *,
-        direction: str,
-        peer: str,
-        operation: str,
-        raw: bytes,
-        verdict: str,
-        message_id: str | None = None,
-        signer: str | None = None,
-        outcome: str | None = None,
-        petition_id: str | None = None,
-    ) -> LogEntry:
+    def entry(self, **fields: Unpack[EntryFields]) -> LogEntry:
         """The entry for one message, stamped now and told to the observer (for `keep`)."""
+        direction, operation, outcome = fields["direction"], fields["operation"], fields.get("outcome")
         if self._observer is not None:  # first: a message handled counts even if its log entry fails
             self._observer(direction, operation, outcome)
         return LogEntry(
             direction=direction,
-            peer=peer,
+            peer=fields["peer"],
             operation=operation,
-            raw=raw,
-            signature_verdict=verdict,
+            raw=fields["raw"],
+            signature_verdict=fields["verdict"],
             at=self._clock(),
-            message_id=message_id,
-            signer=signer,
+            message_id=fields.get("message_id"),
+            signer=fields.get("signer"),
             outcome=outcome,
-            petition_id=petition_id,
+            petition_id=fields.get("petition_id"),
         )
 
     async def keep(self, entries: list[LogEntry]) -> list[int]:
