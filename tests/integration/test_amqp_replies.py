@@ -160,6 +160,15 @@ async def settled(consumer: ReplyConsumer, key: str, n: int = 1) -> None:
             await asyncio.sleep(0.02)
 
 
+async def back_on_the_queue(bench: Bench, count: int) -> None:
+    """Wait (bounded) until `count` unsettled replies are ready on the queue again, and no more."""
+    seen = -1
+    async with asyncio.timeout(WAIT):
+        while (seen := await bench.count(REPLIES_QUEUE)) < count:  # noqa: ASYNC110 (the broker's count)
+            await asyncio.sleep(0.1)
+    assert seen == count
+
+
 def reply_body(unit: str, message_id: str) -> bytes:
     return json.dumps({"type": "claim", "unit_code": unit, "message_id": message_id}).encode()
 
@@ -366,9 +375,7 @@ async def test_cancelled_the_consumer_stops_at_once_and_the_replies_in_hand_go_b
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 15)  # not the handler's 60 s: the lanes were cancelled too
     assert handler.running == 0 and consumer.counts["applied"] == 0
-    async with asyncio.timeout(WAIT):
-        while await bench.count(REPLIES_QUEUE) != 2:  # noqa: ASYNC110 (unsettled: back on the queue)
-            await asyncio.sleep(0.1)
+    await back_on_the_queue(bench, 2)
 
 
 async def test_a_lane_whose_publish_failed_closes_only_its_own_channel(bench: Bench) -> None:
@@ -433,9 +440,10 @@ async def test_stop_ends_the_consumer_and_an_unsettled_reply_goes_back(bench: Be
         await bench.publish(b"{}")
         await asyncio.wait_for(handler.called.wait(), WAIT)
         await bench.publish(b"{}")  # prefetched, never handled
-    # the one in hand was settled before leaving; the prefetched one is back on the queue
+    # the one in hand was settled before leaving; the prefetched one is back on the queue (the broker
+    # requeues a closed channel's unacked deliveries on its own time: the count may lag the close)
     assert consumer.counts["applied"] == 1
-    assert await bench.count(REPLIES_QUEUE) == 1
+    await back_on_the_queue(bench, 1)
 
 
 async def test_stopped_each_lane_settles_the_reply_in_hand_and_the_rest_go_back(bench: Bench) -> None:
@@ -447,7 +455,7 @@ async def test_stopped_each_lane_settles_the_reply_in_hand_and_the_rest_go_back(
             while handler.most_at_once < 3:  # noqa: ASYNC110 (the fake's counter, not an event)
                 await asyncio.sleep(0.02)
     assert consumer.counts["applied"] == 3 and len(handler.calls) == 3
-    assert await bench.count(REPLIES_QUEUE) == 3  # X and Y's second replies, and W's, redelivered
+    await back_on_the_queue(bench, 3)  # X and Y's second replies, and W's
 
 
 async def test_error_queues_are_quorum_queues_dead_lettering_to_pakn_dead(bench: Bench) -> None:
