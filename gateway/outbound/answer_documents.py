@@ -1,19 +1,12 @@
 """The signed answer letter: rendered under Decree 30/2020 when the unit sent no PDF, then signed
-as PAdES by the ministry. CPU-bound (rendering, RSA), so it runs on a worker thread of the
-letters' own, one letter at a time (`LETTERS_AT_ONCE`): replies of several petitions are applied
-side by side, but letters made side by side were no faster (pure Python: one interpreter lock) and
-bigger — eight at once 5.6 answers/s and 296 MiB at the peak, two at once 6.6/s and 274 MiB,
-against 7.2/s and 255 MiB one at a time (`bench/outbound.py`, BENCHMARKS.md). Claims and notes of
-other petitions go on meanwhile."""
+as PAdES by the ministry. CPU-bound (rendering, RSA), so it runs in a worker thread."""
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -26,7 +19,6 @@ from gateway.routing_config import Ministry
 
 VIETNAM = timezone(timedelta(hours=7))
 NATIONAL_SYSTEM = "Hệ thống thông tin Chính phủ với người dân và doanh nghiệp"
-LETTERS_AT_ONCE = 1
 
 
 @dataclass(frozen=True)
@@ -36,21 +28,11 @@ class SignedLetters:
     tsa_url: str | None = None
     seal_image: Path | None = None
     on_signed: Callable[[float], None] | None = None  # seconds one PAdES signature took (a TSA call too)
-    _threads: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(LETTERS_AT_ONCE, thread_name_prefix="letters"),
-        init=False,
-        repr=False,
-        compare=False,
-    )
 
     async def signed_letter(
         self, *, petition: Petition, unit: Unit, draft: AnswerDraft, answer_id: str, at: datetime
     ) -> bytes:
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()  # as asyncio.to_thread does: log lines keep the petition
-        return await loop.run_in_executor(
-            self._threads, context.run, self._make, petition, unit, draft, answer_id, at
-        )
+        return await asyncio.to_thread(self._make, petition, unit, draft, answer_id, at)
 
     def _make(
         self, petition: Petition, unit: Unit, draft: AnswerDraft, answer_id: str, at: datetime
