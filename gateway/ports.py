@@ -154,6 +154,8 @@ class AnswerBook(Protocol):
 
 class MessageLog(Protocol):
     async def append(self, entry: LogEntry) -> int: ...
+    async def append_all(self, entries: Sequence[LogEntry]) -> list[int]:
+        """Entries chained in the order given, in one transaction's statement: their ids, ascending."""
 
 
 class UnitTokens(Protocol):

@@ -8,6 +8,8 @@ one transaction (its group commit) lock and read the head once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import pairwise
 from typing import cast
 
 from sqlalchemy import Table, func, insert, select
@@ -21,12 +23,13 @@ from connectors.db.log_segments_store import pruned_head
 from connectors.db.session_access import SessionSource
 from connectors.db.tables import MessageLogRow
 from gateway.domain.exchange import LogEntry
+from gateway.ports import StoreError
 
 # pg_advisory_xact_lock key: "PAKNLOG" in ASCII.
 ADVISORY_LOCK_KEY = int.from_bytes(b"PAKNLOG", "big")
 _TABLE = cast(Table, MessageLogRow.__table__)
 # Built once: built per call, a statement costs ~80 µs more CPU (BENCHMARKS.md, issue 7)
-_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
 _OWN_HEAD = "pakn_message_log_head"  # session.info: (transaction, entry_hash of its last append)
 
 
@@ -35,13 +38,21 @@ class SqlMessageLog:
         self._session = session
 
     async def append(self, entry: LogEntry) -> int:
-        fields = ChainFields(
-            entry.direction, entry.peer, entry.operation, entry.message_id, entry.signature_verdict,
-            entry.signer, entry.outcome, entry.at,
-        )
-        raw_sha256 = raw_digest(entry.raw)
+        return (await self.append_all([entry]))[0]
+
+    async def append_all(self, entries: Sequence[LogEntry]) -> list[int]:
+        """Entries chained in the order given, in one INSERT: their ids, ascending in that order.
+
+        A group commit's entries cost one statement, not one each (BENCHMARKS.md, issue 7). The
+        chain is walked in id order, so the ids must follow the entries' order: the INSERT asks
+        for it (`sort_by_parameter_order`: on PostgreSQL the rows take their sequence values in
+        the parameters' order; on SQLite SQLAlchemy then inserts one row per statement), and the
+        ids it returns are checked — never a broken link written, the transaction fails instead.
+        """
+        if not entries:
+            return []
         with map_db_errors():
-            explicit_id: dict[str, int] = {}
+            explicit_id: int | None = None
             prev_hash = self._own_head()
             if prev_hash is None:
                 if self._session.get_bind().dialect.name == "postgresql":
@@ -54,29 +65,22 @@ class SqlMessageLog:
                 pruned = await pruned_head(self._session)
                 prev_hash = pruned[1] if pruned is not None else GENESIS
                 if pruned is not None and self._session.get_bind().dialect.name == "sqlite":
-                    explicit_id["id"] = pruned[0] + 1
-            entry_hash = link_hash(prev_hash, fields, raw_sha256)
-            row = {
-                **explicit_id,
-                "direction": entry.direction,
-                "peer": entry.peer,
-                "operation": entry.operation,
-                "message_id": entry.message_id,
-                "signature_verdict": entry.signature_verdict,
-                "signer": entry.signer,
-                "outcome": entry.outcome,
-                "raw": entry.raw,
-                "raw_sha256": raw_sha256,
-                "prev_hash": prev_hash,
-                "entry_hash": entry_hash,
-                "created_at": entry.at,
-                "petition_id": entry.petition_id,  # not chained: see tables.MessageLogRow
-            }
+                    explicit_id = pruned[0] + 1
+            rows: list[dict[str, object]] = []
+            for entry in entries:
+                row = _row(entry, prev_hash)
+                if explicit_id is not None:
+                    row["id"] = explicit_id + len(rows)
+                rows.append(row)
+                prev_hash = str(row["entry_hash"])
             # the Core table: the ORM entity's bulk-insert path adds about a tenth to each insert
-            result = await self._session.execute(_INSERT, row)
-            entry_id: int = result.scalar_one()
-        self._remember_head(entry_hash)
-        return entry_id
+            # one row: a plain execute, the executemany path costs a little more for it
+            params = rows if len(rows) > 1 else rows[0]
+            ids = list((await self._session.execute(_INSERT, params)).scalars())
+        if len(ids) != len(rows) or any(a >= b for a, b in pairwise(ids)):
+            raise StoreError(f"message log: ids {ids} do not follow the order of the chain")
+        self._remember_head(prev_hash)
+        return ids
 
     def _own_head(self) -> str | None:
         """The entry this transaction appended last, if it appended one: it still holds the lock
@@ -96,6 +100,30 @@ class SqlMessageLog:
             sync.info[_OWN_HEAD] = (sync.get_transaction(), entry_hash)
         else:
             sync.info.pop(_OWN_HEAD, None)
+
+
+def _row(entry: LogEntry, prev_hash: str) -> dict[str, object]:
+    """The entry as a `message_log` row following `prev_hash`."""
+    fields = ChainFields(
+        entry.direction, entry.peer, entry.operation, entry.message_id, entry.signature_verdict,
+        entry.signer, entry.outcome, entry.at,
+    )
+    raw_sha256 = raw_digest(entry.raw)
+    return {
+        "direction": entry.direction,
+        "peer": entry.peer,
+        "operation": entry.operation,
+        "message_id": entry.message_id,
+        "signature_verdict": entry.signature_verdict,
+        "signer": entry.signer,
+        "outcome": entry.outcome,
+        "raw": entry.raw,
+        "raw_sha256": raw_sha256,
+        "prev_hash": prev_hash,
+        "entry_hash": link_hash(prev_hash, fields, raw_sha256),
+        "created_at": entry.at,
+        "petition_id": entry.petition_id,  # not chained: see tables.MessageLogRow
+    }
 
 
 async def verify_chain(source: SessionSource) -> tuple[bool, int | None]:

@@ -39,4 +39,4 @@ class LogGroupCommit:
 
     @staticmethod
     async def _append_all(uow: UnitOfWork, entries: Sequence[LogEntry]) -> list[int]:
-        return [await uow.message_log.append(entry) for entry in entries]
+        return await uow.message_log.append_all(entries)

@@ -7,7 +7,8 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.db.log_chain import GENESIS
 from connectors.db.message_log_store import verify_chain
@@ -114,3 +115,54 @@ async def test_concurrent_appends_keep_one_chain(db_uow: SqlUnitOfWorkFactory) -
     async with db_uow() as uow:
         assert await verify_chain(uow) == (True, None)
         assert (await message_log_head(uow)).entries == 12
+
+
+async def test_entries_appended_together_chain_in_order_in_one_insert(
+    db_uow: SqlUnitOfWorkFactory, db_engine: AsyncEngine
+) -> None:
+    inserts: list[int] = []
+
+    def count(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO MESSAGE_LOG"):
+            inserts.append(1)
+
+    first = await append(db_uow, 2)
+    event.listen(db_engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with db_uow() as uow:
+            ids = await uow.message_log.append_all([entry(n) for n in range(10, 30)])
+            more = await uow.message_log.append_all([entry(40), entry(41)])  # same transaction: goes on
+            await uow.commit()
+    finally:
+        event.remove(db_engine.sync_engine, "before_cursor_execute", count)
+    assert len(ids) == 20 and ids == sorted(ids) and ids[0] > first[-1] and more[0] > ids[-1]
+    if db_engine.dialect.name == "postgresql":  # SQLite: SQLAlchemy inserts one row per statement
+        assert len(inserts) == 2
+    async with db_uow() as uow:
+        assert await verify_chain(uow) == (True, None)
+        rows = (await uow.session.execute(text("SELECT id, message_id FROM message_log ORDER BY id"))).all()
+    assert [r.message_id for r in rows] == [f"m-{n}" for n in [0, 1, *range(10, 30), 40, 41]]
+    assert [r.id for r in rows] == [*first, *ids, *more]
+
+
+async def test_entries_appended_together_beside_single_appenders_keep_one_chain(
+    db_uow: SqlUnitOfWorkFactory,
+) -> None:
+    async def together(n: int) -> list[int]:
+        async with db_uow() as uow:
+            ids = await uow.message_log.append_all([entry(n), entry(n + 1), entry(n + 2)])
+            await asyncio.sleep(0.005)
+            await uow.commit()
+            return ids
+
+    async def single(n: int) -> list[int]:
+        async with db_uow() as uow:
+            entry_id = await uow.message_log.append(entry(n))
+            await uow.commit()
+            return [entry_id]
+
+    results = await asyncio.gather(*(together(n) if n % 2 else single(n) for n in range(0, 60, 5)))
+    assert sum(len(r) for r in results) == 6 * 3 + 6
+    async with db_uow() as uow:
+        assert await verify_chain(uow) == (True, None)
+        assert (await message_log_head(uow)).entries == 24
