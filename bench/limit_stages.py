@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,11 @@ from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, bindparam,
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import schemas
 from connectors.db.engine import make_engine, make_sessions
+from connectors.national_sim.ministry_client import GOVERNMENT_OFFICE, MOLISA, message_header
+from connectors.national_sim.vn_time import VN_TZ
+from connectors.soap_signing import build_signed_client
 
 HERE = Path(__file__).resolve().parent
 
@@ -262,6 +267,57 @@ async def http_stages(detached: bytes, concurrency: int, count: int, seconds: fl
     finally:
         server.terminate()
         await asyncio.to_thread(server.wait, 15)
+
+
+async def zeep_stage(count: int, seconds: float) -> Stage:
+    """The gateway's SOAP client library on its own: `ReceiveStatus` calls through zeep (the client
+    `build_signed_client` makes, with no key: nothing signed, nothing verified) over requests to the
+    no-op server's fixed Receipt, one after another. DESIGN §6 names zeep for the portal's calls, so
+    its cost per call — building the envelope from the payload, the HTTP round trip through
+    requests, parsing the Receipt — is a stage of every status, beside the signature's sign and
+    verify. The server's CPU is counted apart ("server"): on the wire the portal does that work."""
+    server, port = await asyncio.to_thread(start_noop_server)
+    try:
+        return await asyncio.to_thread(_zeep_calls, port, server.pid, count, seconds)
+    finally:
+        server.terminate()
+        await asyncio.to_thread(server.wait, 15)
+
+
+def _zeep_calls(port: int, pid: int, count: int, seconds: float) -> Stage:
+    _, service, _ = build_signed_client(
+        schemas.national_wsdl_path(), key=None, trust=None, address=f"http://127.0.0.1:{port}/soap/receipt"
+    )
+
+    def call(seq: int) -> None:
+        header = message_header(MOLISA, GOVERNMENT_OFFICE)
+        status = {
+            "PetitionId": "000.00.00.H01-250701-000001",
+            "StatusCode": "05",
+            "Description": "Đang xử lý tại Cục Việc làm",
+            "UnitCode": "CVL",
+            "ChangedAt": datetime.now(VN_TZ).replace(microsecond=0),
+            "Seq": seq,
+        }
+        receipt = service.ReceiveStatus(Header=header, Status=status)
+        if not receipt.Accepted:
+            raise RuntimeError("the no-op server's Receipt was not read as accepted")
+
+    call(0)
+    done = 0
+    deadline = time.perf_counter() + seconds
+    with _meter(cpu.Group("server", pid)) as meter:
+        while done < count and time.perf_counter() < deadline:
+            done += 1
+            call(done)
+    return Stage(
+        "zeep client call (requests)",
+        "ReceiveStatus, unsigned, fixed Receipt",
+        done,
+        meter.wall,
+        meter.cpu,
+        "one call at a time; the server's CPU counted as 'server'",
+    )
 
 
 async def _hammer(

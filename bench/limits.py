@@ -76,6 +76,7 @@ async def measure(args: argparse.Namespace) -> list[st.Stage]:
         stages += await asyncio.to_thread(st.pdf_stages, ministry, min(count, 300), seconds)
         _show(stages)
         stages += await st.http_stages(detached, args.connections, count, seconds)
+        stages.append(await st.zeep_stage(min(count, 3000), seconds))
         _show(stages)
         for db in args.db:
             with harness.own_database(db, work) as url:
@@ -103,7 +104,12 @@ def print_limits(limits: dict[str, Any]) -> None:
         ("with_statuses_to_portal", "… and its 3 statuses signed to the portal"),
         ("outbound_status", "outbound: unit reply → signed status at portal"),
         ("outbound_status_batched_replies", "… with the replies' commits batched too"),
+        ("with_statuses_to_portal_with_zeep", "inbound with statuses, + zeep per status"),
+        ("outbound_status_with_zeep", "outbound status, + zeep's own cost"),
+        ("outbound_status_batched_replies_with_zeep", "… batched replies, + zeep's own cost"),
     ):
+        if name not in limits:
+            continue
         lim = limits[name]
         print(
             f"{title:44} {lim['cpu_ms_per_petition']:6.2f} ms CPU each → "

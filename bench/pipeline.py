@@ -59,6 +59,11 @@ STAGE_OF = {
     "publish": ("aio-pika publish + confirm", "pipelined, window 100"),
     "consume": ("aio-pika consume + ack", "prefetch 50"),
 }
+# The SOAP client's own cost per portal call (zeep building the envelope, requests, zeep reading
+# the Receipt), on the caller's side only: the no-op server's part is the portal's and is already
+# in "http". DESIGN §6 names zeep for these calls; the `_with_zeep` limits add it to each status.
+CLIENT_SIDE = {"zeep": ("zeep client call (requests)", "ReceiveStatus, unsigned, fixed Receipt")}
+ZEEP_PER_STATUS: tuple[tuple[str, float], ...] = (("zeep", 1),)
 OWN_GROUPS = ("bench", "server")  # CPU in a Python process (the gateway's part); the rest: broker, PG
 
 
@@ -86,6 +91,13 @@ def stage_costs(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, fl
             "all": 1000 * sum(cpu.values()) / count,
             "own": 1000 * sum(v for k, v in cpu.items() if k in OWN_GROUPS) / count,
         }
+    for key, (name, case) in CLIENT_SIDE.items():
+        try:
+            stage = _find(stages, name, case)
+        except KeyError:  # a limits JSON from before the stage existed
+            continue
+        client = 1000 * stage["cpu"].get("bench", 0.0) / max(int(stage["count"]), 1)
+        out[key] = {"all": client, "own": client}
     return out
 
 
@@ -113,7 +125,7 @@ def limit(
 
 def pipeline_limits(stages: list[dict[str, Any]], db: str, cores: int) -> dict[str, Any]:
     costs = stage_costs(stages, db)
-    return {
+    limits: dict[str, Any] = {
         "db": db,
         "cores": cores,
         "intake_to_unit_queue": limit(costs, INTAKE, cores),
@@ -121,3 +133,12 @@ def pipeline_limits(stages: list[dict[str, Any]], db: str, cores: int) -> dict[s
         "outbound_status": limit(costs, OUTBOUND_STATUS, cores),
         "outbound_status_batched_replies": limit(costs, OUTBOUND_STATUS_BATCHED_REPLIES, cores),
     }
+    if "zeep" in costs:
+        limits |= {
+            "with_statuses_to_portal_with_zeep": limit(costs, INTAKE + STATUSES + (("zeep", 3),), cores),
+            "outbound_status_with_zeep": limit(costs, OUTBOUND_STATUS + ZEEP_PER_STATUS, cores),
+            "outbound_status_batched_replies_with_zeep": limit(
+                costs, OUTBOUND_STATUS_BATCHED_REPLIES + ZEEP_PER_STATUS, cores
+            ),
+        }
+    return limits

@@ -201,6 +201,7 @@ class SameOriginTransport(Transport):
     def __init__(self, wsdl_url: str, *, timeout: float, operation_timeout: float) -> None:
         super().__init__(timeout=timeout, operation_timeout=operation_timeout)  # type: ignore[no-untyped-call]
         self._origin = _origin(wsdl_url)
+        self._environment: dict[str, dict[str, Any]] = {}
 
     def load(self, url: str) -> bytes:
         origin = _origin(url)
@@ -211,8 +212,23 @@ class SameOriginTransport(Transport):
         return content
 
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
+        # What requests reads from the environment at every request (proxies and NO_PROXY, the CA
+        # bundle, ~/.netrc) is read once per address, at its first call: every status paid ~1 % of
+        # the outbound CPU for it (BENCHMARKS.md, issue 7). The documents were loaded before.
+        settings = self._environment.get(address)
+        if settings is None:
+            settings = self.session.merge_environment_settings(address, {}, None, None, None)
+            self._environment[address] = settings
+            self.session.trust_env = False
         response: requests.Response = self.session.post(
-            address, data=message, headers=headers, timeout=self.operation_timeout, allow_redirects=False
+            address,
+            data=message,
+            headers=headers,
+            timeout=self.operation_timeout,
+            allow_redirects=False,
+            proxies=settings["proxies"],
+            verify=settings["verify"],
+            cert=settings["cert"],
         )
         return response
 

@@ -10,6 +10,8 @@ counted, nothing delivered).
 from __future__ import annotations
 
 import hashlib
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -252,6 +254,45 @@ def test_the_gateway_client_does_not_follow_redirects(ministry_key: signing.Sign
             service.ReceiveStatus(Header=header(), Status=status(petition_id, 1))
     assert raised.value.status_code == 307
     assert sim.recorder.attempts(petition_id) == 0
+
+
+def test_the_gateway_client_reaches_the_portal_through_the_environments_proxy(
+    ministry_key: signing.SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment is read once per address (not at every call), and still obeyed: an
+    HTTP_PROXY set for the gateway carries every call, the first and the later ones."""
+    seen: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def proxy() -> None:  # a forward proxy that records the request line and says "unavailable"
+        for _ in range(2):
+            connection, _ = listener.accept()
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += connection.recv(65536)
+                seen.append(data.split(b"\r\n", 1)[0])
+                connection.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    worker = threading.Thread(target=proxy, daemon=True)
+    worker.start()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    try:
+        _, service, _ = build_signed_client(
+            schemas.national_wsdl_path(), key=ministry_key, trust=None,
+            address="http://portal.invalid/soap/national", timeout=5,
+        )
+        for _ in range(2):
+            with pytest.raises(zeep.exceptions.TransportError) as raised:
+                service.ReceiveStatus(Header=header(), Status=status(new_petition_id(), 1))
+            assert raised.value.status_code == 503
+        worker.join(timeout=10)
+    finally:
+        listener.close()
+    assert seen == [b"POST http://portal.invalid/soap/national HTTP/1.1"] * 2
 
 
 # --------------------------------------------------------------------------- down
