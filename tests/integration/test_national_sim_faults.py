@@ -273,7 +273,9 @@ def test_the_gateway_client_reaches_the_portal_through_the_environments_proxy(
                 while b"\r\n\r\n" not in data:
                     data += connection.recv(65536)
                 seen.append(data.split(b"\r\n", 1)[0])
-                connection.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                connection.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
 
     worker = threading.Thread(target=proxy, daemon=True)
     worker.start()
