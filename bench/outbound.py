@@ -116,6 +116,7 @@ async def phase(
     cursor: list[int],
     seconds: float,
     profile: Path | None = None,
+    native: bool = False,
 ) -> dict[str, Any]:
     replies = [reply(kind, pid, unit) for pid, unit in cases]
     database = make_url(stack.db_url).database if stack.db_url.startswith("postgresql") else None
@@ -124,7 +125,9 @@ async def phase(
     spy = None
     if profile is not None:
         out = profile.with_name(f"{profile.stem}-{kind}.txt")
-        spy = profiler.start(stack.gateway_pid, out, 30, gil=True, subprocesses=stack.workers > 1)
+        spy = profiler.start(
+            stack.gateway_pid, out, 30, gil=True, subprocesses=stack.workers > 1, native=native
+        )
     backlog = Backlog(stack)
     await backlog.open()
     with load.ProcWatch(stack.gateway_pid, database, sim_pid=stack.sim_pid) as watch:
@@ -253,9 +256,12 @@ async def errors_queued(stack: Stack) -> int:
 async def run(args: argparse.Namespace, stack: Stack) -> list[dict[str, Any]]:
     cases = await seeded_cases(stack.db_url, args.cases)
     cursor = [stack.arrivals(0)["next"]]
-    results = [await phase(stack, "claim", cases, cursor, args.seconds, args.profile)]
+    native = args.profile_native
+    results = [await phase(stack, "claim", cases, cursor, args.seconds, args.profile, native)]
     results.append(await phase(stack, "note", cases, cursor, args.seconds))
-    results.append(await phase(stack, "answer", cases[: args.answers], cursor, args.seconds, args.profile))
+    results.append(
+        await phase(stack, "answer", cases[: args.answers], cursor, args.seconds, args.profile, native)
+    )
     return results
 
 
@@ -277,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, help="gateway worker processes on the one port (PAKN_WORKERS)")
     ap.add_argument(
         "--profile", type=Path, help="py-spy (GIL) of the claim and answer phases: FILE-claim.txt…"
+    )
+    ap.add_argument(
+        "--profile-native",
+        action="store_true",
+        help="the profile with C frames (system calls); it pauses the gateway at each sample",
     )
     args = ap.parse_args(argv)
     interruptible()

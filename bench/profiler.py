@@ -8,6 +8,7 @@ The record is py-spy's raw (collapsed) format, one stack per line with its sampl
 from __future__ import annotations
 
 import argparse
+import gzip
 import shutil
 import subprocess
 import sys
@@ -18,10 +19,18 @@ PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
 
 
 def start(
-    pid: int, out: Path, seconds: float, *, gil: bool = False, subprocesses: bool = False
+    pid: int,
+    out: Path,
+    seconds: float,
+    *,
+    gil: bool = False,
+    subprocesses: bool = False,
+    native: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Sample `pid` at 100 Hz for at most `seconds` without pausing it (--nonblocking);
-    `subprocesses`: its children too (the workers of PAKN_WORKERS > 1: the parent only supervises)."""
+    `subprocesses`: its children too (the workers of PAKN_WORKERS > 1: the parent only supervises);
+    `native`: C frames too (the system calls under asyncpg, uvloop, lxml), which needs py-spy to
+    pause the process at each sample: it slows the gateway, so read shares, not rates."""
     out.parent.mkdir(parents=True, exist_ok=True)
     command = [
         PY_SPY,
@@ -35,7 +44,7 @@ def start(
         "--format",
         "raw",
         "--nolineno",
-        "--nonblocking",
+        *(["--native"] if native else ["--nonblocking"]),
         "--output",
         str(out),
     ]
@@ -61,7 +70,7 @@ def summarise(path: Path, top: int = 40) -> tuple[int, list[tuple[str, float, fl
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
-    for line in path.read_text(errors="replace").splitlines():
+    for line in _lines(path):
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
@@ -118,7 +127,7 @@ def categories(path: Path) -> tuple[int, list[tuple[str, float]]]:
     """(samples, [(category, share)]) by `CATEGORIES`; what matches none is "event loop, other"."""
     counts: Counter[str] = Counter()
     total = 0
-    for line in path.read_text(errors="replace").splitlines():
+    for line in _lines(path):
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
@@ -129,13 +138,57 @@ def categories(path: Path) -> tuple[int, list[tuple[str, float]]]:
     return total, [(name, n / total) for name, n in counts.most_common()] if total else []
 
 
+def _lines(path: Path) -> list[str]:
+    """The record's lines; a `.gz` record (as kept in bench/results/) is read as it is."""
+    if path.suffix == ".gz":
+        return gzip.decompress(path.read_bytes()).decode(errors="replace").splitlines()
+    return path.read_text(errors="replace").splitlines()
+
+
+def system_calls(path: Path, top: int = 12) -> tuple[int, list[tuple[str, float, list[tuple[str, float]]]]]:
+    """In a `native` record: (samples, [(C library function at the leaf, share, [(the nearest
+    Python caller, share)])]) — where the gateway sits in system calls holding the GIL."""
+    leaves: Counter[str] = Counter()
+    callers: dict[str, Counter[str]] = {}
+    total = 0
+    for line in _lines(path):
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        if "(libc" not in frames[-1]:
+            continue
+        leaf = frames[-1].split(" (")[0]
+        leaves[leaf] += count
+        python = [f.split(" (")[0] for f in frames if ".py)" in f]
+        callers.setdefault(leaf, Counter())[python[-1] if python else "(no Python frame)"] += count
+    rows = [
+        (leaf, n / total, [(c, m / total) for c, m in callers[leaf].most_common(5)])
+        for leaf, n in leaves.most_common(top)
+    ]
+    return total, rows if total else []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="summarise a py-spy raw record")
     parser.add_argument("record", type=Path)
     parser.add_argument("--top", type=int, default=60)
     parser.add_argument("--grep", help="only functions whose name contains this")
     parser.add_argument("--categories", action="store_true", help="shares by activity of the gateway")
+    parser.add_argument(
+        "--syscalls", action="store_true", help="C library leaves by Python caller (a --native record)"
+    )
     args = parser.parse_args()
+    if args.syscalls:
+        total, calls = system_calls(args.record)
+        print(f"{total} samples")
+        for leaf, share, by in calls:
+            print(f"{100 * share:6.1f}%  {leaf}")
+            for caller, part in by:
+                print(f"          {100 * part:6.1f}%  {caller}")
+        return
     if args.categories:
         total, shares = categories(args.record)
         print(f"{total} samples")

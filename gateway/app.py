@@ -41,6 +41,7 @@ from gateway.public.wiring import public_answers_router
 from gateway.reports.api import reports_router
 from gateway.reports.wiring import reports_of
 from gateway.settings import Settings
+from gateway.startup_heap import freeze_startup_heap, thaw
 from gateway.units.cases_api import cases_router
 from gateway.units.problems import Problem, problem_handler
 from gateway.units.replies_api import replies_router
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         deadlines = deadline_schedule(settings, rt.deadline_watch)
         dating = asyncio.create_task(deadlines.run(stop_sending), name="deadlines") if deadlines else None
         app.state.deadline_schedule = deadlines
+        freeze_startup_heap()  # last: everything the start built is there to be frozen
         try:
             yield
         finally:
@@ -113,6 +115,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             rt.national_client.close()
             await notifier.close()  # after everything that commits outbox rows has stopped
             await rt.engine.dispose()
+            thaw()
 
     app = FastAPI(
         title="PAKN Gateway",
