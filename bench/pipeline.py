@@ -60,8 +60,9 @@ STAGE_OF = {
     "consume": ("aio-pika consume + ack", "prefetch 50"),
 }
 # The SOAP client's own cost per portal call (zeep building the envelope, requests, zeep reading
-# the Receipt), on the caller's side only: the no-op server's part is the portal's and is already
-# in "http". DESIGN §6 names zeep for these calls; the `_with_zeep` limits add it to each status.
+# the Receipt) beyond what "http" already counts: the caller's CPU in the zeep stage less the raw
+# HTTP client's in the "http" stage (the no-op server's part is the portal's, in "http" too).
+# DESIGN §6 names zeep for these calls; the `_with_zeep` limits add it to each status.
 CLIENT_SIDE = {"zeep": ("zeep client call (requests)", "ReceiveStatus, unsigned, fixed Receipt")}
 ZEEP_PER_STATUS: tuple[tuple[str, float], ...] = (("zeep", 1),)
 OWN_GROUPS = ("bench", "server")  # CPU in a Python process (the gateway's part); the rest: broker, PG
@@ -96,7 +97,9 @@ def stage_costs(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, fl
             stage = _find(stages, name, case)
         except KeyError:  # a limits JSON from before the stage existed
             continue
-        client = 1000 * stage["cpu"].get("bench", 0.0) / max(int(stage["count"]), 1)
+        http = _find(stages, *STAGE_OF["http"])
+        raw_client = 1000 * http["cpu"].get("bench", 0.0) / max(int(http["count"]), 1)
+        client = 1000 * stage["cpu"].get("bench", 0.0) / max(int(stage["count"]), 1) - raw_client
         out[key] = {"all": client, "own": client}
     return out
 

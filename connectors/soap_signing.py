@@ -212,9 +212,11 @@ class SameOriginTransport(Transport):
         return content
 
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
-        # What requests reads from the environment at every request (proxies and NO_PROXY, the CA
-        # bundle, ~/.netrc) is read once per address, at its first call: every status paid ~1 % of
-        # the outbound CPU for it (BENCHMARKS.md, issue 7). The documents were loaded before.
+        # What requests reads from the environment at every request (the proxies and NO_PROXY, the
+        # CA bundle) is read once per address, at this client's first call: every status paid ~1 %
+        # of the outbound CPU for it (BENCHMARKS.md, issue 7); the documents were loaded before.
+        # Changing those variables later needs a restart. ~/.netrc is no longer consulted: the
+        # portal trusts the request's signature, and no password from a file is sent to it.
         settings = self._environment.get(address)
         if settings is None:
             settings = self.session.merge_environment_settings(address, {}, None, None, None)

@@ -99,23 +99,25 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         try:
             yield
         finally:
-            stop_sending.set()
-            await sampling  # a sample in flight finishes: each part is bounded in time
-            await console.stop()
-            if reconciling is not None:
-                await reconciling  # a run in flight is cancelled: each petition commits on its own
-            if checkpointing is not None:
-                await checkpointing  # a checkpoint in flight finishes: one read, one signature
-            if pruning is not None:
-                await pruning  # a prune in flight is cancelled: the next run finishes it
-            if dating is not None:
-                await dating  # a round in flight finishes: short transactions, each reminder whole
-            await link.stop()
-            await sending  # a round in flight finishes: its outcomes are recorded, none is lost
-            rt.national_client.close()
-            await notifier.close()  # after everything that commits outbox rows has stopped
-            await rt.engine.dispose()
-            thaw()
+            try:
+                stop_sending.set()
+                await sampling  # a sample in flight finishes: each part is bounded in time
+                await console.stop()
+                if reconciling is not None:
+                    await reconciling  # a run in flight is cancelled: each petition commits on its own
+                if checkpointing is not None:
+                    await checkpointing  # a checkpoint in flight finishes: one read, one signature
+                if pruning is not None:
+                    await pruning  # a prune in flight is cancelled: the next run finishes it
+                if dating is not None:
+                    await dating  # a round in flight finishes: short transactions, each reminder whole
+                await link.stop()
+                await sending  # a round in flight finishes: its outcomes are recorded, none is lost
+                rt.national_client.close()
+                await notifier.close()  # after everything that commits outbox rows has stopped
+                await rt.engine.dispose()
+            finally:
+                thaw()  # even if a part failed to stop: this heap must be collectable again
 
     app = FastAPI(
         title="PAKN Gateway",

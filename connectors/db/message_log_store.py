@@ -29,7 +29,10 @@ from gateway.ports import StoreError
 ADVISORY_LOCK_KEY = int.from_bytes(b"PAKNLOG", "big")
 _TABLE = cast(Table, MessageLogRow.__table__)
 # Built once: built per call, a statement costs ~80 µs more CPU (BENCHMARKS.md, issue 7)
-_INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
+_INSERT = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.entry_hash, sort_by_parameter_order=True)
+# Rows per INSERT: a group is written in chunks of these sizes (largest first), so the statement
+# texts stay few (asyncpg prepares one per number of rows, in a cache of 100 per connection)
+_CHUNKS = (64, 32, 16, 8, 4, 2, 1)
 _OWN_HEAD = "pakn_message_log_head"  # session.info: (transaction, entry_hash of its last append)
 
 
@@ -41,13 +44,15 @@ class SqlMessageLog:
         return (await self.append_all([entry]))[0]
 
     async def append_all(self, entries: Sequence[LogEntry]) -> list[int]:
-        """Entries chained in the order given, in one INSERT: their ids, ascending in that order.
+        """Entries chained in the order given, in few INSERTs: their ids, ascending in that order.
 
-        A group commit's entries cost one statement, not one each (BENCHMARKS.md, issue 7). The
-        chain is walked in id order, so the ids must follow the entries' order: the INSERT asks
-        for it (`sort_by_parameter_order`: on PostgreSQL the rows take their sequence values in
-        the parameters' order; on SQLite SQLAlchemy then inserts one row per statement), and the
-        ids it returns are checked — never a broken link written, the transaction fails instead.
+        A group commit's entries cost a few statements, not one each (BENCHMARKS.md, issue 7):
+        chunks of 64, 32, …, 1 rows, so 7 entries are 3 statements and only 7 statement texts
+        exist. The chain is walked in id order, so the ids must follow the entries' order: the
+        INSERT asks for it (`sort_by_parameter_order`: on PostgreSQL the rows take their sequence
+        values in the parameters' order; on SQLite SQLAlchemy inserts one row per statement), and
+        what it returns is checked — each row's id with its own entry_hash, position by position,
+        ids ascending — so a broken link is never committed: the transaction fails instead.
         """
         if not entries:
             return []
@@ -74,10 +79,14 @@ class SqlMessageLog:
                 rows.append(row)
                 prev_hash = str(row["entry_hash"])
             # the Core table: the ORM entity's bulk-insert path adds about a tenth to each insert
-            # one row: a plain execute, the executemany path costs a little more for it
-            params = rows if len(rows) > 1 else rows[0]
-            ids = list((await self._session.execute(_INSERT, params)).scalars())
-        if len(ids) != len(rows) or any(a >= b for a, b in pairwise(ids)):
+            returned: list[tuple[int, str]] = []
+            for chunk in _chunked(rows):
+                # one row: a plain execute, the executemany path costs a little more for it
+                params = chunk if len(chunk) > 1 else chunk[0]
+                returned += [(r[0], r[1]) for r in (await self._session.execute(_INSERT, params)).all()]
+        ids = [entry_id for entry_id, _ in returned]
+        hashes = [entry_hash for _, entry_hash in returned]
+        if hashes != [row["entry_hash"] for row in rows] or any(a >= b for a, b in pairwise(ids)):
             raise StoreError(f"message log: ids {ids} do not follow the order of the chain")
         self._remember_head(prev_hash)
         return ids
@@ -100,6 +109,16 @@ class SqlMessageLog:
             sync.info[_OWN_HEAD] = (sync.get_transaction(), entry_hash)
         else:
             sync.info.pop(_OWN_HEAD, None)
+
+
+def _chunked(rows: list[dict[str, object]]) -> list[list[dict[str, object]]]:
+    """`rows` in consecutive chunks of the sizes in `_CHUNKS`, largest first."""
+    chunks, start = [], 0
+    while start < len(rows):
+        size = next(n for n in _CHUNKS if n <= len(rows) - start)
+        chunks.append(rows[start : start + size])
+        start += size
+    return chunks
 
 
 def _row(entry: LogEntry, prev_hash: str) -> dict[str, object]:

@@ -271,7 +271,10 @@ def test_the_gateway_client_reaches_the_portal_through_the_environments_proxy(
             with connection:
                 data = b""
                 while b"\r\n\r\n" not in data:
-                    data += connection.recv(65536)
+                    more = connection.recv(65536)
+                    if not more:
+                        break
+                    data += more
                 seen.append(data.split(b"\r\n", 1)[0])
                 connection.sendall(
                     b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -279,9 +282,10 @@ def test_the_gateway_client_reaches_the_portal_through_the_environments_proxy(
 
     worker = threading.Thread(target=proxy, daemon=True)
     worker.start()
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{listener.getsockname()[1]}")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    for name in ("HTTP_PROXY", "http_proxy"):  # urllib prefers the lower-case one where both are set
+        monkeypatch.setenv(name, f"http://127.0.0.1:{listener.getsockname()[1]}")
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
     try:
         _, service, _ = build_signed_client(
             schemas.national_wsdl_path(), key=ministry_key, trust=None,

@@ -11,7 +11,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.db.log_chain import GENESIS
-from connectors.db.message_log_store import verify_chain
+from connectors.db.message_log_store import _chunked, verify_chain
 from connectors.db.queries import message_log_head
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from gateway.domain.exchange import LogEntry
@@ -137,7 +137,7 @@ async def test_entries_appended_together_chain_in_order_in_one_insert(
         event.remove(db_engine.sync_engine, "before_cursor_execute", count)
     assert len(ids) == 20 and ids == sorted(ids) and ids[0] > first[-1] and more[0] > ids[-1]
     if db_engine.dialect.name == "postgresql":  # SQLite: SQLAlchemy inserts one row per statement
-        assert len(inserts) == 2
+        assert len(inserts) == 3  # 20 rows as 16 + 4, then 2: few statement texts, few statements
     async with db_uow() as uow:
         assert await verify_chain(uow) == (True, None)
         rows = (await uow.session.execute(text("SELECT id, message_id FROM message_log ORDER BY id"))).all()
@@ -166,3 +166,12 @@ async def test_entries_appended_together_beside_single_appenders_keep_one_chain(
     async with db_uow() as uow:
         assert await verify_chain(uow) == (True, None)
         assert (await message_log_head(uow)).entries == 24
+
+
+def test_a_group_is_cut_into_chunks_of_few_sizes_in_order() -> None:
+    rows: list[dict[str, object]] = [{"n": n} for n in range(100)]
+    chunks = _chunked(rows)
+    assert [len(c) for c in chunks] == [64, 32, 4]
+    assert [r for c in chunks for r in c] == rows
+    assert [len(c) for c in _chunked(rows[:7])] == [4, 2, 1]
+    assert _chunked([]) == []
