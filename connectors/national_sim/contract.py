@@ -25,6 +25,11 @@ SERVICE_PATH = "/soap/national"
 PLACEHOLDER_ADDRESS = "http://localhost:8090/soap/national"
 """The development address written in `schemas/national-exchange.wsdl`."""
 
+_SCHEMA_BUILDING = threading.Lock()
+"""libxml2 sets up its XSD built-in types at the first schema it parses, and two threads doing that
+at once can leave them broken for the whole process ("the given type is not a built-in type" at
+every parse after). The benchmark's simulator hit it: every request refused from then on."""
+
 REQUESTS: dict[str, schemas.Operation] = {op.request: op for op in schemas.NATIONAL_OPERATIONS}
 """Request element local name -> operation (AnswerMessage -> ReceiveAnswer…)."""
 
@@ -38,6 +43,7 @@ class NationalContract:
             raise RuntimeError(f"national-exchange.wsdl no longer has the address {PLACEHOLDER_ADDRESS}")
         self._xsd = schemas.xsd_path().read_bytes()
         self._local = threading.local()
+        self._local.schema = _parse_schema()  # this thread's, and libxml2's types set up before any race
         self._zeep = zeep.Client(  # type: ignore[no-untyped-call]
             str(schemas.national_wsdl_path()), settings=hardened_settings()
         )
@@ -59,7 +65,7 @@ class NationalContract:
         """XSD errors ("line N: message") of a request element parsed as a document of its own."""
         schema: etree.XMLSchema | None = getattr(self._local, "schema", None)
         if schema is None:
-            schema = etree.XMLSchema(etree.parse(str(schemas.xsd_path())))
+            schema = _parse_schema()
             self._local.schema = schema
         if schema.validate(detached):
             return []
@@ -73,3 +79,9 @@ class NationalContract:
         element: etree._Element = holder[0]
         holder.remove(element)
         return element
+
+
+def _parse_schema() -> etree.XMLSchema:
+    """A validator of the contract's XSD, one thread at a time (see `_SCHEMA_BUILDING`)."""
+    with _SCHEMA_BUILDING:
+        return etree.XMLSchema(etree.parse(str(schemas.xsd_path())))
