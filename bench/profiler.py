@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -65,18 +66,24 @@ def finish(process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
         print(f"py-spy: exit {process.returncode}: {err.decode(errors='replace')[-500:]}")
 
 
+def _stacks(path: Path) -> Iterator[tuple[list[str], int]]:
+    """(frames outermost first, samples) per line of a raw record; a `.gz` record (as kept in
+    bench/results/) is read as it is."""
+    data = gzip.decompress(path.read_bytes()).decode(errors="replace") if path.suffix == ".gz" else None
+    text = data if data is not None else path.read_text(errors="replace")
+    for line in text.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if stack and count_text.isdigit():
+            yield stack.split(";"), int(count_text)
+
+
 def summarise(path: Path, top: int = 40) -> tuple[int, list[tuple[str, float, float]]]:
     """(samples, [(function, inclusive share, self share)]) sorted by inclusive share."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
-    for line in _lines(path):
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
+    for frames, count in _stacks(path):
         total += count
-        frames = stack.split(";")
         for frame in set(frames):
             inclusive[frame] += count
         own[frames[-1]] += count
@@ -127,22 +134,11 @@ def categories(path: Path) -> tuple[int, list[tuple[str, float]]]:
     """(samples, [(category, share)]) by `CATEGORIES`; what matches none is "event loop, other"."""
     counts: Counter[str] = Counter()
     total = 0
-    for line in _lines(path):
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        frames = stack.split(";")
-        total += int(count_text)
+    for frames, count in _stacks(path):
+        total += count
         name = next((c for c, markers in CATEGORIES if any(_matches(frames, m) for m in markers)), None)
-        counts[name or "event loop, other"] += int(count_text)
+        counts[name or "event loop, other"] += count
     return total, [(name, n / total) for name, n in counts.most_common()] if total else []
-
-
-def _lines(path: Path) -> list[str]:
-    """The record's lines; a `.gz` record (as kept in bench/results/) is read as it is."""
-    if path.suffix == ".gz":
-        return gzip.decompress(path.read_bytes()).decode(errors="replace").splitlines()
-    return path.read_text(errors="replace").splitlines()
 
 
 def system_calls(path: Path, top: int = 12) -> tuple[int, list[tuple[str, float, list[tuple[str, float]]]]]:
@@ -151,13 +147,8 @@ def system_calls(path: Path, top: int = 12) -> tuple[int, list[tuple[str, float,
     leaves: Counter[str] = Counter()
     callers: dict[str, Counter[str]] = {}
     total = 0
-    for line in _lines(path):
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
+    for frames, count in _stacks(path):
         total += count
-        frames = stack.split(";")
         if "(libc" not in frames[-1]:
             continue
         leaf = frames[-1].split(" (")[0]

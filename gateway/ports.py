@@ -155,7 +155,7 @@ class AnswerBook(Protocol):
 class MessageLog(Protocol):
     async def append(self, entry: LogEntry) -> int: ...
     async def append_all(self, entries: Sequence[LogEntry]) -> list[int]:
-        """Entries chained in the order given, in one transaction's statement: their ids, ascending."""
+        """Entries chained in the order given, in the open transaction: their ids, ascending."""
 
 
 class UnitTokens(Protocol):

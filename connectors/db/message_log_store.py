@@ -9,7 +9,6 @@ one transaction (its group commit) lock and read the head once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import pairwise
 from typing import cast
 
 from sqlalchemy import Table, func, insert, select
@@ -23,16 +22,12 @@ from connectors.db.log_segments_store import pruned_head
 from connectors.db.session_access import SessionSource
 from connectors.db.tables import MessageLogRow
 from gateway.domain.exchange import LogEntry
-from gateway.ports import StoreError
 
 # pg_advisory_xact_lock key: "PAKNLOG" in ASCII.
 ADVISORY_LOCK_KEY = int.from_bytes(b"PAKNLOG", "big")
 _TABLE = cast(Table, MessageLogRow.__table__)
 # Built once: built per call, a statement costs ~80 µs more CPU (BENCHMARKS.md, issue 7)
-_INSERT = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.entry_hash, sort_by_parameter_order=True)
-# Rows per INSERT: a group is written in chunks of these sizes (largest first), so the statement
-# texts stay few (asyncpg prepares one per number of rows, in a cache of 100 per connection)
-_CHUNKS = (64, 32, 16, 8, 4, 2, 1)
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
 _OWN_HEAD = "pakn_message_log_head"  # session.info: (transaction, entry_hash of its last append)
 
 
@@ -44,15 +39,13 @@ class SqlMessageLog:
         return (await self.append_all([entry]))[0]
 
     async def append_all(self, entries: Sequence[LogEntry]) -> list[int]:
-        """Entries chained in the order given, in few INSERTs: their ids, ascending in that order.
+        """Entries chained in the order given, in one transaction: their ids, ascending in that order.
 
-        A group commit's entries cost a few statements, not one each (BENCHMARKS.md, issue 7):
-        chunks of 64, 32, …, 1 rows, so 7 entries are 3 statements and only 7 statement texts
-        exist. The chain is walked in id order, so the ids must follow the entries' order: the
-        INSERT asks for it (`sort_by_parameter_order`: on PostgreSQL the rows take their sequence
-        values in the parameters' order; on SQLite SQLAlchemy inserts one row per statement), and
-        what it returns is checked — each row's id with its own entry_hash, position by position,
-        ids ascending — so a broken link is never committed: the transaction fails instead.
+        The chain's lock is taken and its head read once, then one INSERT per entry, in order (the
+        ids follow the chain: the log is walked in id order). Not one multi-row INSERT: measured
+        in issue 7's fourth round (BENCHMARKS.md), SQLAlchemy's ordered multi-row form (`INSERT …
+        SELECT … ORDER BY`, one statement text per number of rows) made the intake slower — cases
+        to their unit queues 33–36/s against 52.5/s, in the same run.
         """
         if not entries:
             return []
@@ -71,23 +64,14 @@ class SqlMessageLog:
                 prev_hash = pruned[1] if pruned is not None else GENESIS
                 if pruned is not None and self._session.get_bind().dialect.name == "sqlite":
                     explicit_id = pruned[0] + 1
-            rows: list[dict[str, object]] = []
+            ids: list[int] = []
             for entry in entries:
                 row = _row(entry, prev_hash)
                 if explicit_id is not None:
-                    row["id"] = explicit_id + len(rows)
-                rows.append(row)
+                    row["id"] = explicit_id + len(ids)
+                # the Core table: the ORM entity's bulk-insert path adds about a tenth to each insert
+                ids.append((await self._session.execute(_INSERT, row)).scalar_one())
                 prev_hash = str(row["entry_hash"])
-            # the Core table: the ORM entity's bulk-insert path adds about a tenth to each insert
-            returned: list[tuple[int, str]] = []
-            for chunk in _chunked(rows):
-                # one row: a plain execute, the executemany path costs a little more for it
-                params = chunk if len(chunk) > 1 else chunk[0]
-                returned += [(r[0], r[1]) for r in (await self._session.execute(_INSERT, params)).all()]
-        ids = [entry_id for entry_id, _ in returned]
-        hashes = [entry_hash for _, entry_hash in returned]
-        if hashes != [row["entry_hash"] for row in rows] or any(a >= b for a, b in pairwise(ids)):
-            raise StoreError(f"message log: ids {ids} do not follow the order of the chain")
         self._remember_head(prev_hash)
         return ids
 
@@ -109,16 +93,6 @@ class SqlMessageLog:
             sync.info[_OWN_HEAD] = (sync.get_transaction(), entry_hash)
         else:
             sync.info.pop(_OWN_HEAD, None)
-
-
-def _chunked(rows: list[dict[str, object]]) -> list[list[dict[str, object]]]:
-    """`rows` in consecutive chunks of the sizes in `_CHUNKS`, largest first."""
-    chunks, start = [], 0
-    while start < len(rows):
-        size = next(n for n in _CHUNKS if n <= len(rows) - start)
-        chunks.append(rows[start : start + size])
-        start += size
-    return chunks
 
 
 def _row(entry: LogEntry, prev_hash: str) -> dict[str, object]:

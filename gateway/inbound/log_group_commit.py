@@ -6,7 +6,7 @@ commit), so with a transaction per entry the log allows one disk flush's worth o
 flush — a few hundred a second — for every SOAP call in and out together (bench/ measured it as
 the inbound ceiling). Here one task writes (`gateway/group_commit.py`): it takes what is waiting
 (at most `max_batch`), appends the entries in order in one transaction (`MessageLog.append_all`:
-a few multi-row INSERTs, not one per entry), commits, and only then answers each caller with its
+the chain's lock and head read once), commits, and only then answers each caller with its
 entry id. So a caller
 still returns only once its entry is durable, the chain is the same chain, and entries are in the
 order callers asked.
