@@ -154,8 +154,6 @@ class AnswerBook(Protocol):
 
 class MessageLog(Protocol):
     async def append(self, entry: LogEntry) -> int: ...
-    async def append_all(self, entries: Sequence[LogEntry]) -> list[int]:
-        """Entries chained in the order given, in the open transaction: their ids, ascending."""
 
 
 class UnitTokens(Protocol):

@@ -8,7 +8,6 @@ one transaction (its group commit) lock and read the head once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import cast
 
 from sqlalchemy import Table, func, insert, select
@@ -36,21 +35,13 @@ class SqlMessageLog:
         self._session = session
 
     async def append(self, entry: LogEntry) -> int:
-        return (await self.append_all([entry]))[0]
-
-    async def append_all(self, entries: Sequence[LogEntry]) -> list[int]:
-        """Entries chained in the order given, in one transaction: their ids, ascending in that order.
-
-        The chain's lock is taken and its head read once, then one INSERT per entry, in order (the
-        ids follow the chain: the log is walked in id order). Not one multi-row INSERT: measured
-        in issue 7's fourth round (BENCHMARKS.md), SQLAlchemy's ordered multi-row form (`INSERT …
-        SELECT … ORDER BY`, one statement text per number of rows) made the intake slower — cases
-        to their unit queues 33–36/s against 52.5/s, in the same run.
-        """
-        if not entries:
-            return []
+        fields = ChainFields(
+            entry.direction, entry.peer, entry.operation, entry.message_id, entry.signature_verdict,
+            entry.signer, entry.outcome, entry.at,
+        )
+        raw_sha256 = raw_digest(entry.raw)
         with map_db_errors():
-            explicit_id: int | None = None
+            explicit_id: dict[str, int] = {}
             prev_hash = self._own_head()
             if prev_hash is None:
                 if self._session.get_bind().dialect.name == "postgresql":
@@ -63,17 +54,29 @@ class SqlMessageLog:
                 pruned = await pruned_head(self._session)
                 prev_hash = pruned[1] if pruned is not None else GENESIS
                 if pruned is not None and self._session.get_bind().dialect.name == "sqlite":
-                    explicit_id = pruned[0] + 1
-            ids: list[int] = []
-            for entry in entries:
-                row = _row(entry, prev_hash)
-                if explicit_id is not None:
-                    row["id"] = explicit_id + len(ids)
-                # the Core table: the ORM entity's bulk-insert path adds about a tenth to each insert
-                ids.append((await self._session.execute(_INSERT, row)).scalar_one())
-                prev_hash = str(row["entry_hash"])
-        self._remember_head(prev_hash)
-        return ids
+                    explicit_id["id"] = pruned[0] + 1
+            entry_hash = link_hash(prev_hash, fields, raw_sha256)
+            row = {
+                **explicit_id,
+                "direction": entry.direction,
+                "peer": entry.peer,
+                "operation": entry.operation,
+                "message_id": entry.message_id,
+                "signature_verdict": entry.signature_verdict,
+                "signer": entry.signer,
+                "outcome": entry.outcome,
+                "raw": entry.raw,
+                "raw_sha256": raw_sha256,
+                "prev_hash": prev_hash,
+                "entry_hash": entry_hash,
+                "created_at": entry.at,
+                "petition_id": entry.petition_id,  # not chained: see tables.MessageLogRow
+            }
+            # the Core table: the ORM entity's bulk-insert path adds about a tenth to each insert
+            result = await self._session.execute(_INSERT, row)
+            entry_id: int = result.scalar_one()
+        self._remember_head(entry_hash)
+        return entry_id
 
     def _own_head(self) -> str | None:
         """The entry this transaction appended last, if it appended one: it still holds the lock
@@ -93,30 +96,6 @@ class SqlMessageLog:
             sync.info[_OWN_HEAD] = (sync.get_transaction(), entry_hash)
         else:
             sync.info.pop(_OWN_HEAD, None)
-
-
-def _row(entry: LogEntry, prev_hash: str) -> dict[str, object]:
-    """The entry as a `message_log` row following `prev_hash`."""
-    fields = ChainFields(
-        entry.direction, entry.peer, entry.operation, entry.message_id, entry.signature_verdict,
-        entry.signer, entry.outcome, entry.at,
-    )
-    raw_sha256 = raw_digest(entry.raw)
-    return {
-        "direction": entry.direction,
-        "peer": entry.peer,
-        "operation": entry.operation,
-        "message_id": entry.message_id,
-        "signature_verdict": entry.signature_verdict,
-        "signer": entry.signer,
-        "outcome": entry.outcome,
-        "raw": entry.raw,
-        "raw_sha256": raw_sha256,
-        "prev_hash": prev_hash,
-        "entry_hash": link_hash(prev_hash, fields, raw_sha256),
-        "created_at": entry.at,
-        "petition_id": entry.petition_id,  # not chained: see tables.MessageLogRow
-    }
 
 
 async def verify_chain(source: SessionSource) -> tuple[bool, int | None]:

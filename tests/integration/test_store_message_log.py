@@ -117,7 +117,7 @@ async def test_concurrent_appends_keep_one_chain(db_uow: SqlUnitOfWorkFactory) -
         assert (await message_log_head(uow)).entries == 12
 
 
-async def test_entries_appended_together_chain_in_order_under_one_lock(
+async def test_entries_of_one_transaction_chain_in_order_under_one_lock(
     db_uow: SqlUnitOfWorkFactory, db_engine: AsyncEngine
 ) -> None:
     inserts: list[int] = []
@@ -134,13 +134,13 @@ async def test_entries_appended_together_chain_in_order_under_one_lock(
     event.listen(db_engine.sync_engine, "before_cursor_execute", count)
     try:
         async with db_uow() as uow:
-            ids = await uow.message_log.append_all([entry(n) for n in range(10, 30)])
-            more = await uow.message_log.append_all([entry(40), entry(41)])  # same transaction: goes on
+            ids = [await uow.message_log.append(entry(n)) for n in range(10, 30)]
+            more = [await uow.message_log.append(entry(n)) for n in (40, 41)]
             await uow.commit()
     finally:
         event.remove(db_engine.sync_engine, "before_cursor_execute", count)
     assert len(ids) == 20 and ids == sorted(ids) and ids[0] > first[-1] and more[0] > ids[-1]
-    assert len(inserts) == 22  # one per entry (see append_all: the multi-row form was slower)
+    assert len(inserts) == 22  # one per entry (BENCHMARKS.md, fourth round: a multi-row form was slower)
     assert len(head_reads) == 1  # the chain's head read once for the transaction, then carried on
     async with db_uow() as uow:
         assert await verify_chain(uow) == (True, None)
@@ -149,12 +149,12 @@ async def test_entries_appended_together_chain_in_order_under_one_lock(
     assert [r.id for r in rows] == [*first, *ids, *more]
 
 
-async def test_entries_appended_together_beside_single_appenders_keep_one_chain(
+async def test_several_entries_per_transaction_beside_single_appenders_keep_one_chain(
     db_uow: SqlUnitOfWorkFactory,
 ) -> None:
     async def together(n: int) -> list[int]:
         async with db_uow() as uow:
-            ids = await uow.message_log.append_all([entry(n), entry(n + 1), entry(n + 2)])
+            ids = [await uow.message_log.append(entry(n + k)) for k in range(3)]
             await asyncio.sleep(0.005)
             await uow.commit()
             return ids
