@@ -262,7 +262,12 @@ async def settled(bench: Bench, portal: Portal) -> None:
 
     async def done() -> bool | None:
         at_units = all(pid in bench.units.seen for pid in ids)
-        at_portal = all([c for _, c in recorder.statuses(pid)] == ["01", "03", "04"] for pid in ids)
+        # delivered(): the simulator records a call once its receipt is signed, a moment after
+        # statuses() shows the status; what is asserted below is what is waited for here
+        at_portal = all(
+            [c for _, c in recorder.statuses(pid)] == ["01", "03", "04"] and len(recorder.delivered(pid)) >= 3
+            for pid in ids
+        )
         return True if at_units and at_portal else None
 
     try:
