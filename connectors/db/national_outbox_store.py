@@ -41,18 +41,28 @@ class SqlNationalOutbox:
         self._session = session
 
     async def add(self, message: NationalMessage) -> None:
-        row = {
-            "petition_id": message.petition_id,
-            "operation": message.operation,
-            "message_id": message.message_id,
-            "payload": json.dumps(message.payload, ensure_ascii=False),
-            "state": PENDING,
-            "attempts": 0,
-            "next_attempt_at": message.next_attempt_at or message.created_at,
-            "created_at": message.created_at,
-        }
+        await self.add_all([message])
+
+    async def add_all(self, messages: Sequence[NationalMessage]) -> None:
+        """Several messages in one statement (one round trip), given in the order they must go
+        out: they are inserted in that order, so their ids keep it."""
+        rows = [
+            {
+                "petition_id": message.petition_id,
+                "operation": message.operation,
+                "message_id": message.message_id,
+                "payload": json.dumps(message.payload, ensure_ascii=False),
+                "state": PENDING,
+                "attempts": 0,
+                "next_attempt_at": message.next_attempt_at or message.created_at,
+                "created_at": message.created_at,
+            }
+            for message in messages
+        ]
+        if not rows:
+            return
         with map_db_errors():
-            await self._session.execute(_ADD, row)
+            await self._session.execute(_ADD, rows[0] if len(rows) == 1 else rows)
 
     async def due(self, now: datetime, limit: int) -> list[NationalMessage]:
         with map_db_errors():

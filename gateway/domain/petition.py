@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -128,7 +128,14 @@ class Petition:
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def to_json_dict(self, *, include_data: bool) -> dict[str, Any]:
-        doc = asdict(self)
+        """What `dataclasses.asdict` gives, key for key and in the same order (the fingerprint and
+        the stored petition are made from it), without its recursive deep copy: that was about a
+        tenth of an intake's CPU, for three calls per petition (bench/store_paths.py)."""
+        doc = _fields_of(self)
+        sender = _fields_of(self.sender)
+        if self.sender.address is not None:
+            sender["address"] = _fields_of(self.sender.address)
+        doc["sender"] = sender
         doc["received_at"] = self.received_at.isoformat()
         doc["due_at"] = self.due_at.isoformat() if self.due_at else None
         doc["attachments"] = attachments_json(self.attachments, include_data=include_data)
@@ -157,6 +164,16 @@ class Feedback:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "comment", nfc_opt(self.comment))
+
+
+def _fields_of(value: Petition | Sender | Address) -> dict[str, Any]:
+    """The dataclass's fields as a dict, in their order, values as they are (one level)."""
+    return {name: getattr(value, name) for name in _FIELD_NAMES[type(value)]}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    kind: tuple(f.name for f in fields(kind)) for kind in (Petition, Sender, Address)
+}
 
 
 def attachments_json(attachments: tuple[Attachment, ...], *, include_data: bool) -> list[dict[str, Any]]:

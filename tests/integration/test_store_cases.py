@@ -319,3 +319,36 @@ async def test_a_locked_read_is_not_trusted_after_its_transaction_ended(
     async with db_uow() as uow:
         final = await uow.cases.get(case.petition_id)
     assert final is not None and final.status is Status.ASSIGNED
+
+
+@pytest.mark.parametrize("end", ["release", "rollback"])
+async def test_a_savepoint_leaves_no_stale_locked_read(
+    db_uow: SqlUnitOfWorkFactory, db_migrated: AsyncEngine, end: str
+) -> None:
+    """What the transaction read under the lock is forgotten once a savepoint changed the case:
+    released, its 04 is stored and must not be written again; rolled back, it is not stored."""
+    case = await stored_case(db_uow)
+    async with db_uow() as uow:
+        held = await uow.cases.get(case.petition_id, for_update=True)
+        assert held is not None
+        savepoint = await uow.session.begin_nested()
+        inner = await uow.cases.get(case.petition_id, for_update=True)
+        assert inner is not None
+        inner.assign(T0)
+        await uow.cases.save(inner)
+        await (savepoint.commit() if end == "release" else savepoint.rollback())
+        if end == "release":  # the 04 is stored: the next change follows it
+            current, expected = inner, [Status.ACCEPTED, Status.ASSIGNED, Status.PROCESSING]
+            current.claim(UNIT, T0 + timedelta(minutes=1))
+        else:  # the 04 is gone: the case read before the savepoint is the stored one again
+            current, expected = held, [Status.ARRIVED, Status.ACCEPTED, Status.ASSIGNED]
+            current.assign(T0 + timedelta(minutes=1))
+        with sql_statements(db_migrated) as saving:
+            await uow.cases.save(current)
+        await uow.commit()
+    assert history_reads(saving) == 1, saving  # read again under the lock, not trusted
+    async with db_uow() as uow:
+        final = await uow.cases.get(case.petition_id)
+    assert final is not None
+    assert [h.status for h in final.history][-len(expected) :] == expected
+    assert [h.seq for h in final.history] == list(range(1, len(final.history) + 1))
