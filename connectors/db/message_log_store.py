@@ -27,6 +27,8 @@ ADVISORY_LOCK_KEY = int.from_bytes(b"PAKNLOG", "big")
 _TABLE = cast(Table, MessageLogRow.__table__)
 # Built once: built per call, a statement costs ~80 µs more CPU (BENCHMARKS.md, issue 7)
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_LOCK = select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY))
+_HEAD = select(MessageLogRow.entry_hash).order_by(MessageLogRow.id.desc()).limit(1)
 _OWN_HEAD = "pakn_message_log_head"  # session.info: (transaction, entry_hash of its last append)
 
 
@@ -45,9 +47,8 @@ class SqlMessageLog:
             prev_hash = self._own_head()
             if prev_hash is None:
                 if self._session.get_bind().dialect.name == "postgresql":
-                    await self._session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
-                last = select(MessageLogRow.entry_hash).order_by(MessageLogRow.id.desc()).limit(1)
-                prev_hash = (await self._session.execute(last)).scalar_one_or_none()
+                    await self._session.execute(_LOCK)
+                prev_hash = (await self._session.execute(_HEAD)).scalar_one_or_none()
             if prev_hash is None:
                 # Every row pruned (log_prune.py): the chain goes on from the archived segment's head,
                 # and ids go on after it (SQLite would reuse them in an empty table; sequences do not).
