@@ -216,7 +216,8 @@ class SqlCaseRepository:
 @cache
 def _case_update(timeline: frozenset[str]) -> Update:
     """The case row's UPDATE after new status changes, built once per set of timeline columns
-    they set (at most four): each of those keeps the first time recorded (COALESCE)."""
+    they set (of accepted_at and closed_at: four statements at most); each of those keeps the
+    first time recorded (COALESCE)."""
     values: dict[str, object] = {
         "unit_code": bindparam("new_unit_code", type_=_CASES.c.unit_code.type),
         "status": bindparam("new_status", type_=_CASES.c.status.type),
