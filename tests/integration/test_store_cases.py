@@ -352,3 +352,29 @@ async def test_a_savepoint_leaves_no_stale_locked_read(
     assert final is not None
     assert [h.status for h in final.history][-len(expected) :] == expected
     assert [h.seq for h in final.history] == list(range(1, len(final.history) + 1))
+
+
+async def test_a_locked_read_is_not_trusted_after_a_rollback(
+    db_uow: SqlUnitOfWorkFactory, db_migrated: AsyncEngine
+) -> None:
+    """Rolled back, the transaction's 04 is gone: the next save in the same unit of work locks and
+    reads again, and writes what the case holds above what is stored."""
+    case = await stored_case(db_uow)
+    async with db_uow() as uow:
+        held = await uow.cases.get(case.petition_id, for_update=True)
+        assert held is not None
+        held.assign(T0)
+        await uow.cases.save(held)
+        await uow.rollback()
+        # a statement first, so a new transaction is already open when the save looks
+        assert await uow.receipts.find("no-such-message") is None
+        held.claim(UNIT, T0 + timedelta(minutes=1))
+        with sql_statements(db_migrated) as saving:
+            await uow.cases.save(held)
+        await uow.commit()
+    assert history_reads(saving) == 1, saving
+    async with db_uow() as uow:
+        final = await uow.cases.get(case.petition_id)
+    assert final is not None
+    assert [h.status for h in final.history][-2:] == [Status.ASSIGNED, Status.PROCESSING]
+    assert [h.seq for h in final.history] == list(range(1, len(final.history) + 1))
