@@ -7,16 +7,15 @@ from datetime import datetime
 from functools import cache
 from typing import cast
 
-from sqlalchemy import Table, Update, bindparam, func, insert, select, update
+from sqlalchemy import BindParameter, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import SessionTransaction
 
 from connectors.db.attachments import insert_attachments, load_attachments
-from connectors.db.column_types import UtcDateTime
 from connectors.db.errors import map_db_errors
 from connectors.db.national_outbox_store import SqlNationalOutbox
 from connectors.db.petition_codec import petition_from_json, petition_to_json
 from connectors.db.tables import CaseRow, StatusHistoryRow
+from connectors.db.transaction_state import transaction_state
 from gateway.domain.case import Case, Status, StatusChange
 from gateway.domain.deadlines import Deadline, DueSource
 from gateway.domain.exchange import CaseSummary
@@ -31,6 +30,7 @@ _HEAD_LOCKED = _HEAD.with_for_update()  # PostgreSQL row lock; SQLite's BEGIN IM
 _LOCK = select(CaseRow.petition_id).where(CaseRow.petition_id == bindparam("pid")).with_for_update()
 _PETITION = select(CaseRow.petition_json).where(CaseRow.petition_id == bindparam("pid"))
 _CASES = cast(Table, CaseRow.__table__)
+_LOCKED = "pakn_locked_histories"  # transaction_state: petition_id → history read under its lock
 # The Core tables, not the ORM entities: the ORM's bulk-insert path and `.values(row)` built per
 # call were ~7 % of the intake's samples (py-spy, BENCHMARKS.md fifth round)
 _ADD_CASE = insert(_CASES)
@@ -48,28 +48,15 @@ _HISTORY = (
 class SqlCaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        # Histories read (or written) under the case's row lock in the current transaction: `save`
-        # needs no second lock and read for them. They belong to the transaction they were read in
-        # (`_locked_now`), and are forgotten with it and its locks. (A listener on the session's
-        # transaction end did this before; registering it cost ~1 % of the gateway, at every unit
-        # of work, most of which never touch a case.)
-        self._locked: dict[str, list[StatusChange]] = {}
-        self._locked_in: SessionTransaction | None = None
 
     def _locked_now(self) -> dict[str, list[StatusChange]] | None:
-        """The histories locked in the current transaction; None inside a savepoint, which may roll
-        back what it read or wrote: then nothing is trusted, and what was remembered is forgotten
-        (once released, a savepoint's writes are the transaction's, not in what was remembered)."""
-        sync = self._session.sync_session
-        if sync.get_nested_transaction() is not None:
-            self._locked = {}
-            return None
-        transaction = sync.get_transaction()
-        if transaction is None or not transaction.is_active:
-            return None
-        if transaction is not self._locked_in:
-            self._locked, self._locked_in = {}, transaction
-        return self._locked
+        """Histories read (or written) under the case's row lock in the current transaction: `save`
+        needs no second lock and read for them (`transaction_state`: forgotten with the
+        transaction and its locks, not trusted in a savepoint). A listener on the session's
+        transaction end did this before; registering it cost ~1 % of the gateway, at every unit of
+        work, most of which never touch a case."""
+        locked: dict[str, list[StatusChange]] | None = transaction_state(self._session, _LOCKED, dict)
+        return locked
 
     async def get(self, petition_id: str, *, for_update: bool = False) -> Case | None:
         head = _HEAD_LOCKED if for_update else _HEAD
@@ -218,13 +205,12 @@ def _case_update(timeline: frozenset[str]) -> Update:
     """The case row's UPDATE after new status changes, built once per set of timeline columns
     they set (of accepted_at and closed_at: four statements at most); each of those keeps the
     first time recorded (COALESCE)."""
-    values: dict[str, object] = {
-        "unit_code": bindparam("new_unit_code", type_=_CASES.c.unit_code.type),
-        "status": bindparam("new_status", type_=_CASES.c.status.type),
-        "updated_at": bindparam("new_updated_at", type_=_CASES.c.updated_at.type),
-    }
+    def new(column: str) -> BindParameter[object]:
+        return bindparam(f"new_{column}", type_=_CASES.c[column].type)
+
+    values: dict[str, object] = {column: new(column) for column in ("unit_code", "status", "updated_at")}
     for column in sorted(timeline):
-        values[column] = func.coalesce(_CASES.c[column], bindparam(f"new_{column}", type_=UtcDateTime()))
+        values[column] = func.coalesce(_CASES.c[column], new(column))
     return update(_CASES).where(_CASES.c.petition_id == bindparam("pid")).values(values)
 
 

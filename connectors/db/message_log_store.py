@@ -20,6 +20,7 @@ from connectors.db.log_chain import GENESIS, ChainFields, link_hash, raw_digest
 from connectors.db.log_segments_store import pruned_head
 from connectors.db.session_access import SessionSource
 from connectors.db.tables import MessageLogRow
+from connectors.db.transaction_state import transaction_state
 from gateway.domain.exchange import LogEntry
 
 # pg_advisory_xact_lock key: "PAKNLOG" in ASCII.
@@ -29,7 +30,7 @@ _TABLE = cast(Table, MessageLogRow.__table__)
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)
 _LOCK = select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY))
 _HEAD = select(MessageLogRow.entry_hash).order_by(MessageLogRow.id.desc()).limit(1)
-_OWN_HEAD = "pakn_message_log_head"  # session.info: (transaction, entry_hash of its last append)
+_OWN_HEAD = "pakn_message_log_head"  # transaction_state: {"head": entry_hash of its last append}
 
 
 class SqlMessageLog:
@@ -83,20 +84,16 @@ class SqlMessageLog:
         """The entry this transaction appended last, if it appended one: it still holds the lock
         (PostgreSQL's advisory lock, SQLite's write lock) to its end, so that entry is the head and
         the next append of the same transaction (a group commit) need not lock and read again."""
-        sync = self._session.sync_session
-        cached = sync.info.get(_OWN_HEAD)
-        if cached is None or sync.get_nested_transaction() is not None:
-            return None
-        transaction, head = cached
-        current = sync.get_transaction()
-        return head if current is not None and current is transaction and current.is_active else None
+        state = self._state()
+        return state.get("head") if state is not None else None
 
     def _remember_head(self, entry_hash: str) -> None:
-        sync = self._session.sync_session
-        if sync.get_nested_transaction() is None:  # a savepoint may roll back: then read again
-            sync.info[_OWN_HEAD] = (sync.get_transaction(), entry_hash)
-        else:
-            sync.info.pop(_OWN_HEAD, None)
+        state = self._state()
+        if state is not None:
+            state["head"] = entry_hash
+
+    def _state(self) -> dict[str, str] | None:
+        return transaction_state(self._session, _OWN_HEAD, dict)
 
 
 async def verify_chain(source: SessionSource) -> tuple[bool, int | None]:

@@ -62,7 +62,7 @@ class SqlNationalOutbox:
         if not rows:
             return
         with map_db_errors():
-            await self._session.execute(_ADD, rows[0] if len(rows) == 1 else rows)
+            await self._session.execute(_ADD, rows)
 
     async def due(self, now: datetime, limit: int) -> list[NationalMessage]:
         with map_db_errors():

@@ -347,11 +347,7 @@ async def test_a_savepoint_leaves_no_stale_locked_read(
             await uow.cases.save(current)
         await uow.commit()
     assert history_reads(saving) == 1, saving  # read again under the lock, not trusted
-    async with db_uow() as uow:
-        final = await uow.cases.get(case.petition_id)
-    assert final is not None
-    assert [h.status for h in final.history][-len(expected) :] == expected
-    assert [h.seq for h in final.history] == list(range(1, len(final.history) + 1))
+    assert (await stored_statuses(db_uow, case.petition_id))[-len(expected) :] == expected
 
 
 async def test_a_locked_read_is_not_trusted_after_a_rollback(
@@ -373,8 +369,13 @@ async def test_a_locked_read_is_not_trusted_after_a_rollback(
             await uow.cases.save(held)
         await uow.commit()
     assert history_reads(saving) == 1, saving
+    assert (await stored_statuses(db_uow, case.petition_id))[-2:] == [Status.ASSIGNED, Status.PROCESSING]
+
+
+async def stored_statuses(db_uow: SqlUnitOfWorkFactory, petition_id: str) -> list[Status]:
+    """The stored history's statuses, once its Seq are checked to run 1, 2, 3… with no gap or repeat."""
     async with db_uow() as uow:
-        final = await uow.cases.get(case.petition_id)
+        final = await uow.cases.get(petition_id)
     assert final is not None
-    assert [h.status for h in final.history][-2:] == [Status.ASSIGNED, Status.PROCESSING]
     assert [h.seq for h in final.history] == list(range(1, len(final.history) + 1))
+    return [h.status for h in final.history]
