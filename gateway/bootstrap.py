@@ -194,6 +194,7 @@ def build_runtime(settings: Settings) -> Runtime:
             on_signed=metrics.signed_pdf,
         ),
         on_reply=metrics.unit_reply,
+        group_size=settings.reply_group_size,
     )
     wire_log = NationalWireLog(
         MessageLogHook(uow, utc_now, group=log_writes), national_id=settings.national_id

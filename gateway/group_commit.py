@@ -7,8 +7,9 @@ returns only once its write is durable, and writes reach `write` in the order ca
 
 A batch that fails is written again one item per transaction, so a bad item fails only its own
 caller, as it would have alone; the store being down fails each of them with its own error.
-Used by the message log (`gateway/inbound/log_group_commit.py`) and by the national sender for
-the outcomes of its deliveries (`gateway/outbound/national_sender.py`).
+Used by the message log (`gateway/inbound/log_group_commit.py`), by the national sender for
+the outcomes of its deliveries (`gateway/outbound/national_sender.py`) and by the units' replies
+(`gateway/outbound/replies.py`).
 """
 
 from __future__ import annotations
@@ -38,13 +39,17 @@ class GroupCommit(Generic[T, R]):
         *,
         max_batch: int = 100,
         name: str = "group commit",
+        expected: tuple[type[Exception], ...] = (),
     ) -> None:
+        """`expected`: failures an item may raise in the normal run of things (a refused reply):
+        the batch is still written again one item per transaction, but that is not a warning."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._uow = uow
         self._write_items = write
         self._max_batch = max_batch
         self._name = name
+        self._expected = expected
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -101,7 +106,8 @@ class GroupCommit(Generic[T, R]):
                 if len(batch) == 1:  # it was alone already: that was its own try
                     _fail(batch[0][1], exc)
                     continue
-                log.warning("%s: a batch of %d failed (%s): one at a time", self._name, len(batch), exc)
+                level = logging.INFO if isinstance(exc, self._expected) else logging.WARNING
+                log.log(level, "%s: a batch of %d failed (%s): one at a time", self._name, len(batch), exc)
                 await self._one_by_one(batch)
                 continue
             for (_, done), result in zip(batch, results, strict=True):

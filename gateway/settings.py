@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     reply_concurrency: int = Field(
         8, ge=1, description="Petitions whose unit replies are applied side by side (one at a time each)"
     )
+    reply_group_size: int = Field(
+        32, ge=1, description="Unit replies written per commit at most (group commit); 1: one each"
+    )
     national_url: str = "http://127.0.0.1:8090/soap/national"
     national_timeout: float = Field(
         30.0, gt=0, description="Seconds: connect and read timeout of a portal call"

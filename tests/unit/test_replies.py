@@ -185,9 +185,10 @@ async def test_a_claim_or_note_is_one_transaction_and_an_answer_two() -> None:
     assert (len(opened), uow.world.commits - commits) == (2, 2)
     await counted.handle(reply(ReplyKind.ANSWER, 3, answer=DRAFT))  # read, render and sign, then write
     assert (len(opened), uow.world.commits - commits) == (4, 3)
+    sent, history = list(uow.world.national), list(uow.world.cases[PID].history)
     again = await counted.handle(reply(ReplyKind.CLAIM))  # a copy of the first: nothing written
     assert again.duplicate and again.status == "06"
-    assert uow.world.commits - commits == 3
+    assert (uow.world.national, uow.world.cases[PID].history) == (sent, history)
 
 
 async def test_only_a_transfer_wakes_the_outbox_relay_while_every_reply_wakes_the_sender() -> None:
@@ -234,3 +235,49 @@ async def test_answers_are_applied_one_at_a_time() -> None:
     # the second read the case after the first had committed: answered already, refused before a letter
     assert isinstance(outcomes[0], ReplyResult) and outcomes[0].status == "06"
     assert isinstance(outcomes[1], InvalidTransition) and letters.calls == 1
+
+
+class LockRecording(FakeUnitOfWorkFactory):
+    """Notes every case read under its row lock, in the order the transactions take the locks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.locked: list[str] = []
+
+    def __call__(self) -> FakeUnitOfWork:
+        uow = super().__call__()
+        read = uow.cases.get
+
+        async def get(petition_id: str, *, for_update: bool = False) -> object:
+            if for_update:
+                self.locked.append(petition_id)
+            return await read(petition_id, for_update=for_update)
+
+        uow.cases.get = get  # type: ignore[method-assign, assignment]
+        return uow
+
+
+async def test_a_group_and_the_relays_confirm_lock_their_cases_in_petition_id_order() -> None:
+    """Two transactions that each lock several cases, in one order: they cannot deadlock."""
+    uow = LockRecording()
+    routing = load_config().routing
+    intake = Intake(uow=uow, routing=routing, clock=lambda: WHEN)
+    pids = [f"PAKN-2026-{n:06d}" for n in (7, 3, 9, 1, 5)]  # neither sorted nor reversed
+    for n, pid in enumerate(pids):
+        await intake.submit_petition(header(f"0b6f3a52-1c1e-4a53-9d43-{n:012d}"), petition(pid))
+    source = StoreOutboxSource(uow, lambda: WHEN)
+    pending = await source.pending(100)
+    assert [m.correlation_id for m in pending] == pids  # queued in the order they came
+    uow.locked.clear()
+    await source.confirmed(pending)
+    assert uow.locked == sorted(pids)
+
+    uow.locked.clear()
+    replies = Replies(uow=uow, routing=routing, documents=LetterMaker(), clock=lambda: WHEN)
+    claims = [
+        UnitReply(f"00000000-0000-4000-8000-{n:012d}", ReplyKind.CLAIM, pid, "VBHXH", WHEN)
+        for n, pid in enumerate(pids)
+    ]
+    results = await asyncio.gather(*(replies.handle(c) for c in claims))
+    assert uow.locked == sorted(pids)  # one group: locked in PetitionId order
+    assert [(r.petition_id, r.status) for r in results] == [(pid, "05") for pid in pids]  # each its own
