@@ -2,19 +2,21 @@
 
 Run by hand (not a test, not in CI), from the repository root:
 
-    .venv/bin/python bench/store_paths.py --count 1500 [--db postgresql|sqlite] [--out FILE]
+    .venv/bin/python bench/store_paths.py --count 1500 [--db postgresql|sqlite] [--at-once 8] [--out FILE]
 
 Why: in the gateway these transactions run beside everything else, so a change of a few per cent
 in their cost is lost in a full benchmark's noise. Here each runs on its own, one after another on
 a fresh database, through the gateway's own services (`Intake.submit_petition`, `Replies.handle`
 with a claim: 04 and 05 written), and this process's CPU is read around them. Rounds alternate
 (intake, claim, intake, claim, ...) so drift shows; compare two trees by running both, minutes
-apart (a `git worktree` for the other one).
+apart (a `git worktree` for the other one). `--at-once N` sends the claims N at a time, as the
+reply consumer's lanes do (`PAKN_REPLY_CONCURRENCY`), so that concurrent replies can share work.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import random
 import tempfile
@@ -45,7 +47,7 @@ class _NoLetters:
         raise AssertionError("a claim makes no letter")
 
 
-async def measure(url: str, count: int, rounds: int) -> dict[str, list[float]]:
+async def measure(url: str, count: int, rounds: int, at_once: int = 1) -> dict[str, list[float]]:
     engine = make_engine(url)
     results: dict[str, list[float]] = {"intake": [], "claim": []}
     try:
@@ -70,9 +72,13 @@ async def measure(url: str, count: int, rounds: int) -> dict[str, list[float]]:
                 case = await intake.status(p.petition_id)
                 units.append((p.petition_id, case.unit_code))
             started = time.process_time()
-            for pid, unit in units:
+            for first in range(0, len(units), at_once):
                 now = datetime.now(UTC)
-                await replies.handle(UnitReply(str(uuid.uuid4()), ReplyKind.CLAIM, pid, unit, now))
+                claims = [
+                    UnitReply(str(uuid.uuid4()), ReplyKind.CLAIM, pid, unit, now)
+                    for pid, unit in units[first : first + at_once]
+                ]
+                await asyncio.gather(*(replies.handle(claim) for claim in claims))
             results["claim"].append(round((time.process_time() - started) / count * 1e6))
     finally:
         await engine.dispose()
@@ -88,16 +94,18 @@ def main() -> None:
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--count", type=int, default=1500, help="petitions per round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--at-once", type=int, default=1, help="claims sent together (the consumer's lanes)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, harness.own_database(args.db, Path(tmp)) as url:
         (Path(tmp) / "store").mkdir(exist_ok=True)
-        results = uvloop.run(measure(url, args.count, args.rounds))
+        results = uvloop.run(measure(url, args.count, args.rounds, args.at_once))
     for path, figures in results.items():
         shown = " / ".join(f"{f:.0f}" for f in figures)
         print(f"{path:>7}: {shown} µs of this process's CPU per transaction")
     if args.out:
-        args.out.write_text(json.dumps({"db": args.db, "count": args.count, "us_cpu": results}))
+        figures = {"db": args.db, "count": args.count, "at_once": args.at_once, "us_cpu": results}
+        args.out.write_text(json.dumps(figures))
 
 
 if __name__ == "__main__":
