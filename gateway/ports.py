@@ -28,6 +28,7 @@ from gateway.domain.exchange import (
     OutboxMessage,
     PetitionPage,
     Receipt,
+    SeenMessage,
 )
 from gateway.domain.operators import OperatorAccount, OperatorAction, OperatorSession
 from gateway.domain.petition import Feedback, Petition, PetitionUpdate
@@ -79,6 +80,12 @@ class CaseRepository(Protocol):
         """Store a new case with its due date (the portal's DueAt alone when no deadline is given)."""
     async def save(self, case: Case) -> None:
         """Persist the case's unit and every status change not stored yet."""
+    async def get_many(self, petition_ids: Sequence[str], *, for_update: bool = False) -> dict[str, Case]:
+        """The stored ones of these cases, by PetitionId, in a few statements whatever their number;
+        `for_update` locks their rows in PetitionId order."""
+    async def save_many(self, cases: Sequence[Case]) -> None:
+        """`save` for each of these cases (of different petitions), their writes in a few statements;
+        each case's statuses go to the national outbox in order."""
 
     async def petition(self, petition_id: str) -> Petition | None: ...
     async def list_for_unit(
@@ -94,6 +101,10 @@ class ReceiptBook(Protocol):
     async def remember(
         self, receipt: Receipt, *, operation: str, petition_id: str | None, at: datetime
     ) -> None: ...
+    async def find_many(self, message_ids: Sequence[str]) -> dict[str, Receipt]:
+        """Those of these MessageIds already seen, with their receipts, in one statement."""
+    async def remember_many(self, seen: Sequence[SeenMessage]) -> None:
+        """`remember` for each, in one statement; StoreConflict when one is already known."""
 
 
 class UpdateBook(Protocol):

@@ -7,11 +7,12 @@ from datetime import datetime
 from functools import cache
 from typing import cast
 
-from sqlalchemy import BindParameter, Table, Update, bindparam, func, insert, select, update
+from sqlalchemy import BindParameter, Row, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.db.attachments import insert_attachments, load_attachments
 from connectors.db.errors import map_db_errors
+from connectors.db.key_lists import key_chunks
 from connectors.db.national_outbox_store import SqlNationalOutbox
 from connectors.db.petition_codec import petition_from_json, petition_to_json
 from connectors.db.tables import CaseRow, StatusHistoryRow
@@ -42,6 +43,21 @@ _HISTORY = (
     )
     .where(StatusHistoryRow.petition_id == bindparam("pid"))
     .order_by(StatusHistoryRow.seq)
+)
+# Several cases at once (a group of unit replies, the relay's confirm); the lists' lengths: key_lists
+_HEADS = (
+    select(CaseRow.petition_id, CaseRow.unit_code, CaseRow.fingerprint)
+    .where(CaseRow.petition_id.in_(bindparam("pids", expanding=True)))
+    .order_by(CaseRow.petition_id)
+)
+_HEADS_LOCKED = _HEADS.with_for_update()  # locked in the ORDER BY's order: PetitionId
+_HISTORIES = (
+    select(
+        StatusHistoryRow.petition_id, StatusHistoryRow.seq, StatusHistoryRow.status,
+        StatusHistoryRow.unit_code, StatusHistoryRow.description, StatusHistoryRow.changed_at,
+    )
+    .where(StatusHistoryRow.petition_id.in_(bindparam("pids", expanding=True)))
+    .order_by(StatusHistoryRow.petition_id, StatusHistoryRow.seq)
 )
 
 
@@ -101,40 +117,85 @@ class SqlCaseRepository:
             await self._insert_history(case.petition_id, case.history, before=None)
             await insert_attachments(self._session, petition.petition_id, None, petition.attachments)
 
+    async def get_many(self, petition_ids: Sequence[str], *, for_update: bool = False) -> dict[str, Case]:
+        """The stored cases among `petition_ids`, in two statements for up to 512 (with `for_update`, the rows
+        locked first, in PetitionId order, and the histories read after the locks)."""
+        heads_query = _HEADS_LOCKED if for_update else _HEADS
+        heads: list[Row[str, str, str]] = []
+        with map_db_errors():
+            for chunk in key_chunks(sorted(set(petition_ids))):  # chunks in order: the locks too
+                heads.extend((await self._session.execute(heads_query, {"pids": chunk})).all())
+            histories: dict[str, list[StatusChange]] = {pid: [] for pid, _, _ in heads}
+            for chunk in key_chunks(list(histories)):  # read once every lock is held
+                rows = (await self._session.execute(_HISTORIES, {"pids": chunk})).all()
+                for pid, seq, status, unit, text, at in rows:
+                    histories[pid].append(StatusChange(seq, Status(status), unit, text, at))
+        locked = self._locked_now() if for_update else None
+        if locked is not None:
+            for pid, history in histories.items():
+                locked[pid] = list(history)
+        return {
+            pid: Case(pid, unit_code, fingerprint, history=histories[pid], events=[])
+            for pid, unit_code, fingerprint in heads
+        }
+
     async def save(self, case: Case) -> None:
         """Append the changes above the stored history; the stored part must be the case's own.
 
         A case read before another transaction changed it has a history that diverges from the
         stored one: that is a StoreConflict, never an overwrite nor a silently dropped change.
         """
-        pid = case.petition_id
-        locked = self._locked_now()
-        stored = locked.get(pid) if locked is not None else None
-        if stored is None:  # not read under its lock in this transaction: lock it and read it now
-            with map_db_errors():
-                if (await self._session.execute(_LOCK, {"pid": pid})).one_or_none() is None:
-                    raise StoreError(f"case {pid} is not stored: add it before saving it")
-                stored = await self._history(pid)
-        common = min(len(stored), len(case.history))
-        if stored[:common] != case.history[:common]:
-            raise StoreConflict(f"case {pid} changed since it was read")
-        new = case.history[len(stored) :]
-        if not new:
+        await self.save_many([case])
+
+    async def save_many(self, cases: Sequence[Case]) -> None:
+        """`save` of each (cases of different petitions), their new rows in one statement per table
+        and their cases' UPDATEs in one per set of timeline columns."""
+        if len({case.petition_id for case in cases}) != len(cases):
+            raise ValueError("save_many takes each case once")
+        changed: list[tuple[Case, list[StatusChange], list[StatusChange]]] = []
+        for case in sorted(cases, key=lambda c: c.petition_id):  # any lock still to take: in order
+            stored = await self._stored_history(case.petition_id)
+            common = min(len(stored), len(case.history))
+            if stored[:common] != case.history[:common]:
+                raise StoreConflict(f"case {case.petition_id} changed since it was read")
+            new = case.history[len(stored) :]
+            if new:
+                changed.append((case, stored, new))
+        if not changed:
             return
-        timeline = timeline_columns(new)
-        values: dict[str, object] = {
-            "pid": pid,
-            "new_unit_code": case.unit_code,
-            "new_status": case.status.value,
-            "new_updated_at": new[-1].changed_at,
-            **{f"new_{column}": at for column, at in timeline.items()},
-        }
+        updates: dict[frozenset[str], list[dict[str, object]]] = {}
+        for case, _, new in changed:
+            timeline = timeline_columns(new)
+            updates.setdefault(frozenset(timeline), []).append(
+                {
+                    "pid": case.petition_id,
+                    "new_unit_code": case.unit_code,
+                    "new_status": case.status.value,
+                    "new_updated_at": new[-1].changed_at,
+                    **{f"new_{column}": at for column, at in timeline.items()},
+                }
+            )
         with map_db_errors():
-            await self._insert_history(pid, new, before=stored[-1] if stored else None)
-            await self._session.execute(_case_update(frozenset(timeline)), values)
+            await self._insert_histories(
+                [(case.petition_id, new, stored[-1] if stored else None) for case, stored, new in changed]
+            )
+            for timeline_set, values in updates.items():
+                await self._session.execute(_case_update(timeline_set), values)
         locked = self._locked_now()
         if locked is not None:  # locked now either way; this is what is stored
-            locked[pid] = list(case.history)
+            for case, _, _ in changed:
+                locked[case.petition_id] = list(case.history)
+
+    async def _stored_history(self, pid: str) -> list[StatusChange]:
+        """The history read under the case's lock in this transaction; else lock it and read it now."""
+        locked = self._locked_now()
+        stored = locked.get(pid) if locked is not None else None
+        if stored is not None:
+            return stored
+        with map_db_errors():
+            if (await self._session.execute(_LOCK, {"pid": pid})).one_or_none() is None:
+                raise StoreError(f"case {pid} is not stored: add it before saving it")
+            return await self._history(pid)
 
     async def petition(self, petition_id: str) -> Petition | None:
         with map_db_errors():
@@ -176,18 +237,23 @@ class SqlCaseRepository:
     async def _insert_history(
         self, petition_id: str, changes: Sequence[StatusChange], *, before: StatusChange | None
     ) -> None:
+        await self._insert_histories([(petition_id, changes, before)])
+
+    async def _insert_histories(
+        self, histories: Sequence[tuple[str, Sequence[StatusChange], StatusChange | None]]
+    ) -> None:
         """Store status changes, and with each one the ReceiveStatus that tells the national portal:
         every status change goes out, so none can be stored without its message (DESIGN §2, §4).
-        `before`: the stored change these follow (None: they are the case's first)."""
-        if not changes:
+        Each is (petition, its new changes, the stored change they follow: None for a case's first)."""
+        histories = [h for h in histories if h[1]]
+        if not histories:
             return
         # one statement for all of them, in order: their ids keep the order they go out in
-        await SqlNationalOutbox(self._session).add_all(
-            [status_message(petition_id, change, change.changed_at) for change in changes]
-        )
+        messages = [status_message(pid, c, c.changed_at) for pid, changes, _ in histories for c in changes]
+        await SqlNationalOutbox(self._session).add_all(messages)
         rows = [
             {
-                "petition_id": petition_id,
+                "petition_id": pid,
                 "seq": c.seq,
                 "status": c.status.value,
                 "unit_code": c.unit_code,
@@ -195,6 +261,7 @@ class SqlCaseRepository:
                 "changed_at": c.changed_at,
                 "moved_from": moved_from(previous, c),
             }
+            for pid, changes, before in histories
             for previous, c in zip([before, *changes[:-1]], changes, strict=True)
         ]
         await self._session.execute(_ADD_HISTORY, rows)

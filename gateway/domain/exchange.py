@@ -25,6 +25,16 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class SeenMessage:
+    """A MessageId to remember with the receipt it got: what `ReceiptBook.remember` takes, as one value."""
+
+    receipt: Receipt
+    operation: str
+    petition_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class OutboxMessage:
     """A message committed with the state change that caused it, published later by the relay."""
 

@@ -51,16 +51,16 @@ class StoreOutboxSource:
         now = self._clock()
         async with self._uow() as uow:
             await uow.outbox.mark_sent([m.id for m in messages if m.id is not None], now)
-            # Cases locked in PetitionId order, as a group of unit replies locks its own: two
-            # transactions that each lock several cases must take the locks in one order, or they
-            # can deadlock. Each case's assign stands alone, so the order changes nothing else.
-            assigning = [m for m in messages if m.type in case_message.ASSIGNING]
-            for message in sorted(assigning, key=lambda m: m.correlation_id):
-                case = await uow.cases.get(message.correlation_id, for_update=True)
-                # Withdrawn before the confirm came back: the unit still got it, the case stays closed.
-                if case is not None and case.status is Status.ACCEPTED:
-                    case.assign(now)
-                    await uow.cases.save(case)
+            # The cases in a few statements whatever their number, locked in PetitionId order as
+            # a group of unit replies locks its own: two transactions that each lock several
+            # cases take the locks in one order, so they cannot deadlock.
+            pids = [m.correlation_id for m in messages if m.type in case_message.ASSIGNING]
+            cases = await uow.cases.get_many(pids, for_update=True)
+            # Withdrawn before the confirm came back: the unit still got it, the case stays closed.
+            assigned = [case for case in cases.values() if case.status is Status.ACCEPTED]
+            for case in assigned:
+                case.assign(now)
+            await uow.cases.save_many(assigned)
             await uow.commit()
         self._observe(messages, "confirmed")
 

@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Sequence
 
 import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.db.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from gateway.domain.reply import ReplyKind, UnitReply
@@ -60,6 +62,12 @@ def claim(pid: str, unit: str = UNIT) -> UnitReply:
     return UnitReply(str(uuid.uuid4()), ReplyKind.CLAIM, pid, unit, WHEN)
 
 
+def note(pid: str) -> UnitReply:
+    return UnitReply(
+        str(uuid.uuid4()), ReplyKind.NOTE, pid, UNIT, WHEN, note="Đang xác minh hồ sơ tại địa phương"
+    )
+
+
 async def stored(db_uow: SqlUnitOfWorkFactory, pid: str) -> tuple[str, list[str], list[str]]:
     """The case's status, its history's codes, and the statuses queued for the portal, in order."""
     async with db_uow() as uow:
@@ -72,14 +80,27 @@ async def stored(db_uow: SqlUnitOfWorkFactory, pid: str) -> tuple[str, list[str]
     return case.status.value, [c.status.value for c in case.history], codes
 
 
-async def test_replies_arriving_together_share_one_transaction(db_uow: SqlUnitOfWorkFactory) -> None:
+async def test_replies_arriving_together_share_one_transaction(
+    db_uow: SqlUnitOfWorkFactory, db_migrated: AsyncEngine
+) -> None:
     await accepted_cases(db_uow, confirm=True)
     counted = Counted(db_uow)
     replies = Replies(uow=counted, routing=load_config().routing, documents=NoLetters(), clock=lambda: WHEN)
+    statements: list[str] = []
 
-    results: Sequence[ReplyResult] = await asyncio.gather(*(replies.handle(claim(pid)) for pid in PIDS))
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(db_migrated.sync_engine, "before_cursor_execute", seen)
+    try:
+        results: Sequence[ReplyResult] = await asyncio.gather(*(replies.handle(claim(pid)) for pid in PIDS))
+    finally:
+        event.remove(db_migrated.sync_engine, "before_cursor_execute", seen)
 
     assert counted.opened == 1  # all twelve were waiting when the writer took its first group
+    # receipts, cases locked, histories, outbox, history rows, cases updated, receipts: 7 for all 12
+    # (one by one it is 7 each); BEGIN and COMMIT are not cursor statements here
+    assert len(statements) <= 8, statements
     assert [r.petition_id for r in results] == PIDS and {r.status for r in results} == {"05"}
     for pid in PIDS:
         assert await stored(db_uow, pid) == ("05", ["01", "03", "04", "05"], ["01", "03", "04", "05"])
@@ -128,3 +149,104 @@ async def test_a_group_of_one_is_its_own_transaction(db_uow: SqlUnitOfWorkFactor
     assert counted.opened == 4
     for pid in PIDS[:4]:
         assert (await stored(db_uow, pid))[0] == "05"
+
+
+async def test_a_batched_group_writes_what_one_by_one_writes(db_uow: SqlUnitOfWorkFactory) -> None:
+    """Claims and notes of six petitions in one group; the same replies to six others one per
+    transaction: the same cases, histories and national messages, column by column."""
+    await accepted_cases(db_uow, confirm=False)  # 04 comes with each first reply
+    routing = load_config().routing
+    grouped = Replies(uow=db_uow, routing=routing, documents=NoLetters(), clock=lambda: WHEN)
+    alone = Replies(uow=db_uow, routing=routing, documents=NoLetters(), clock=lambda: WHEN, group_size=1)
+    first, second = PIDS[:6], PIDS[6:]
+    for kinds in ([claim, note] * 3, [note, claim] * 3):  # a note at 04 or at 05, a claim after a note
+        await asyncio.gather(*(grouped.handle(make(pid)) for make, pid in zip(kinds, first, strict=True)))
+        for make, pid in zip(kinds, second, strict=True):
+            await alone.handle(make(pid))
+
+    assert [await rows(db_uow, pid) for pid in first] == [await rows(db_uow, pid) for pid in second]
+    assert {(await stored(db_uow, pid))[0] for pid in PIDS} == {"05"}
+
+
+async def rows(db_uow: SqlUnitOfWorkFactory, pid: str) -> list[object]:
+    """What the store holds of one case, without its PetitionId or anything random."""
+    async with db_uow() as uow:
+        case = (
+            await uow.session.execute(
+                text(
+                    "SELECT unit_code, status, updated_at, accepted_at, closed_at FROM cases "
+                    "WHERE petition_id = :p"
+                ),
+                {"p": pid},
+            )
+        ).one()
+        history = (
+            await uow.session.execute(
+                text(
+                    "SELECT seq, status, unit_code, description, changed_at, moved_from "
+                    "FROM case_status_history WHERE petition_id = :p ORDER BY seq"
+                ),
+                {"p": pid},
+            )
+        ).all()
+        receipts = (
+            await uow.session.execute(
+                text(
+                    "SELECT operation, accepted FROM seen_messages WHERE petition_id = :p ORDER BY created_at"
+                ),
+                {"p": pid},
+            )
+        ).all()
+        pending = await uow.national.list("pending", 1000)
+    national = [
+        (m.operation, {k: v for k, v in m.payload.items() if k != "PetitionId"})
+        for m in pending
+        if m.petition_id == pid
+    ]
+    return [tuple(case), [tuple(h) for h in history], sorted(tuple(r) for r in receipts), national]
+
+
+async def test_the_relays_confirm_locks_its_cases_at_once_in_petition_id_order(
+    db_uow: SqlUnitOfWorkFactory, db_migrated: AsyncEngine
+) -> None:
+    await accepted_cases(db_uow, confirm=False)
+    source = StoreOutboxSource(db_uow, lambda: WHEN)
+    pending = await source.pending(100)
+    assert [m.correlation_id for m in pending] == PIDS  # in the order they came: not sorted
+    statements: list[tuple[str, object]] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(db_migrated.sync_engine, "before_cursor_execute", seen)
+    try:
+        await source.confirmed(pending)
+    finally:
+        event.remove(db_migrated.sync_engine, "before_cursor_execute", seen)
+
+    reads = [
+        (sql, params) for sql, params in statements if sql.lstrip().startswith("SELECT cases.petition_id")
+    ]
+    assert len(reads) == 1  # twelve cases, one statement: 16 keys, the last one repeated
+    sql, params = reads[0]
+    assert "ORDER BY cases.petition_id" in sql
+    if db_migrated.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE locks the whole store
+        assert sql.rstrip().endswith("FOR UPDATE")
+    keys = list(params.values()) if isinstance(params, dict) else list(params)  # type: ignore[call-overload]
+    assert keys == sorted(PIDS) + [max(PIDS)] * 4
+    assert len(statements) <= 8, statements  # outbox, cases, histories, outbox 04s, history, cases
+    for pid in PIDS:
+        assert await stored(db_uow, pid) == ("04", ["01", "03", "04"], ["01", "03", "04"])
+
+
+async def test_many_keys_at_once_find_exactly_the_stored_cases(db_uow: SqlUnitOfWorkFactory) -> None:
+    """More keys than one statement takes (key_lists.LONGEST): the stored ones, each once."""
+    await accepted_cases(db_uow, confirm=True)
+    unknown = [f"PAKN-2026-9{n:05d}" for n in range(700)]
+    async with db_uow() as uow:
+        found = await uow.cases.get_many([*unknown, *PIDS, PIDS[0]], for_update=True)
+        seen = await uow.receipts.find_many([str(uuid.uuid4()) for _ in range(600)])
+    assert sorted(found) == sorted(PIDS) and seen == {}
+    assert {pid: [c.status.value for c in case.history] for pid, case in found.items()} == {
+        pid: ["01", "03", "04"] for pid in PIDS
+    }

@@ -12,7 +12,14 @@ from typing import Self
 from gateway.domain.answer import Answer
 from gateway.domain.case import Case, StatusChange
 from gateway.domain.deadlines import Deadline
-from gateway.domain.exchange import CaseSummary, LogEntry, NationalMessage, OutboxMessage, Receipt
+from gateway.domain.exchange import (
+    CaseSummary,
+    LogEntry,
+    NationalMessage,
+    OutboxMessage,
+    Receipt,
+    SeenMessage,
+)
 from gateway.domain.national import status_message
 from gateway.domain.petition import Feedback, Petition, PetitionUpdate
 from gateway.ports import StoreConflict
@@ -113,6 +120,14 @@ class _Cases:
         self._feed(case.petition_id, case.history[len(stored) :])
         self.w.cases[case.petition_id] = replace(case, history=list(case.history), events=[])
 
+    async def get_many(self, petition_ids: Sequence[str], *, for_update: bool = False) -> dict[str, Case]:
+        found = {pid: await self.get(pid, for_update=for_update) for pid in sorted(set(petition_ids))}
+        return {pid: case for pid, case in found.items() if case is not None}
+
+    async def save_many(self, cases: Sequence[Case]) -> None:
+        for case in sorted(cases, key=lambda c: c.petition_id):
+            await self.save(case)
+
     def _feed(self, petition_id: str, changes: list[StatusChange]) -> None:
         """As the SQL store does: every stored status change queues its ReceiveStatus."""
         for change in changes:
@@ -147,6 +162,13 @@ class _Receipts:
         if receipt.message_id in self.w.receipts:
             raise StoreConflict(receipt.message_id)
         self.w.receipts[receipt.message_id] = receipt
+
+    async def find_many(self, message_ids: Sequence[str]) -> dict[str, Receipt]:
+        return {m: self.w.receipts[m] for m in message_ids if m in self.w.receipts}
+
+    async def remember_many(self, seen: Sequence[SeenMessage]) -> None:
+        for s in seen:
+            await self.remember(s.receipt, operation=s.operation, petition_id=s.petition_id, at=s.at)
 
 
 class _Updates:

@@ -257,27 +257,36 @@ class LockRecording(FakeUnitOfWorkFactory):
         return uow
 
 
-async def test_a_group_and_the_relays_confirm_lock_their_cases_in_petition_id_order() -> None:
-    """Two transactions that each lock several cases, in one order: they cannot deadlock."""
+async def test_a_group_written_reply_by_reply_locks_its_cases_in_petition_id_order() -> None:
+    """A group that cannot be written in a few statements (a transfer in it) takes its cases one
+    by one: in PetitionId order, as every transaction that locks several cases does (the batched
+    reads lock them in that order too: tests/integration/test_reply_groups.py)."""
     uow = LockRecording()
     routing = load_config().routing
     intake = Intake(uow=uow, routing=routing, clock=lambda: WHEN)
     pids = [f"PAKN-2026-{n:06d}" for n in (7, 3, 9, 1, 5)]  # neither sorted nor reversed
     for n, pid in enumerate(pids):
         await intake.submit_petition(header(f"0b6f3a52-1c1e-4a53-9d43-{n:012d}"), petition(pid))
-    source = StoreOutboxSource(uow, lambda: WHEN)
-    pending = await source.pending(100)
-    assert [m.correlation_id for m in pending] == pids  # queued in the order they came
-    uow.locked.clear()
-    await source.confirmed(pending)
-    assert uow.locked == sorted(pids)
-
-    uow.locked.clear()
+    other = next(code for code in routing.units if code not in {"VBHXH", routing.triage})
     replies = Replies(uow=uow, routing=routing, documents=LetterMaker(), clock=lambda: WHEN)
-    claims = [
+    sent = [
         UnitReply(f"00000000-0000-4000-8000-{n:012d}", ReplyKind.CLAIM, pid, "VBHXH", WHEN)
-        for n, pid in enumerate(pids)
+        for n, pid in enumerate(pids[:-1])
     ]
-    results = await asyncio.gather(*(replies.handle(c) for c in claims))
+    sent.append(
+        UnitReply(
+            "00000000-0000-4000-8000-000000000099",
+            ReplyKind.TRANSFER,
+            pids[-1],
+            "VBHXH",
+            WHEN,
+            to_unit=other,
+            note="Chuyển đúng thẩm quyền",
+        )
+    )
+    uow.locked.clear()
+    results = await asyncio.gather(*(replies.handle(r) for r in sent))
     assert uow.locked == sorted(pids)  # one group: locked in PetitionId order
-    assert [(r.petition_id, r.status) for r in results] == [(pid, "05") for pid in pids]  # each its own
+    assert [(r.petition_id, r.status) for r in results] == [(pid, "05") for pid in pids[:-1]] + [
+        (pids[-1], "04")
+    ]
