@@ -50,7 +50,17 @@ _HEADS = (
     .where(CaseRow.petition_id.in_(bindparam("pids", expanding=True)))
     .order_by(CaseRow.petition_id)
 )
-_HEADS_LOCKED = _HEADS.with_for_update()  # locked in the ORDER BY's order: PetitionId
+_HEADS_LOCKED = _HEADS.with_for_update()  # SQLite: BEGIN IMMEDIATE serialises, no row locks
+# PostgreSQL locks in its ORDER BY's order, which follows the database's collation (en_US, ICU…
+# sort "hn-1" before "HN-2"); a transaction that takes several case locks one by one takes them
+# in Python's order (code points). The "C" collation is byte order, which for UTF-8 is code-point
+# order: the same order everywhere, so no two lockers can wait for each other in a circle.
+_HEADS_LOCKED_PG = (
+    select(CaseRow.petition_id, CaseRow.unit_code, CaseRow.fingerprint)
+    .where(CaseRow.petition_id.in_(bindparam("pids", expanding=True)))
+    .order_by(CaseRow.petition_id.collate("C"))
+    .with_for_update()
+)
 _HISTORIES = (
     select(
         StatusHistoryRow.petition_id, StatusHistoryRow.seq, StatusHistoryRow.status,
@@ -120,10 +130,14 @@ class SqlCaseRepository:
     async def get_many(self, petition_ids: Sequence[str], *, for_update: bool = False) -> dict[str, Case]:
         """The stored cases among `petition_ids`, in two statements for up to 512 (with `for_update`, the rows
         locked first, in PetitionId order, and the histories read after the locks)."""
-        heads_query = _HEADS_LOCKED if for_update else _HEADS
+        heads_query = _HEADS
+        if for_update:
+            postgresql = self._session.get_bind().dialect.name == "postgresql"
+            heads_query = _HEADS_LOCKED_PG if postgresql else _HEADS_LOCKED
         heads: list[Row[str, str, str]] = []
         with map_db_errors():
-            for chunk in key_chunks(sorted(set(petition_ids))):  # chunks in order: the locks too
+            # sorted by code point, as every locker of several cases takes them: chunks and locks
+            for chunk in key_chunks(sorted(set(petition_ids))):
                 heads.extend((await self._session.execute(heads_query, {"pids": chunk})).all())
             histories: dict[str, list[StatusChange]] = {pid: [] for pid, _, _ in heads}
             for chunk in key_chunks(list(histories)):  # read once every lock is held

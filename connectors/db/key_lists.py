@@ -4,7 +4,8 @@ An expanding `IN` is a statement of its own for every length of its list, and as
 and keeps in a cache of about a hundred per connection, each statement it sees: lists of every
 length from 1 to 500 would fill that cache and push the hot statements out of it, each then
 prepared again. So lists go in chunks of at most `LONGEST` keys, each padded to the next power of
-two by repeating its last key (a key twice in an IN list changes nothing): ten lengths at most.
+two by repeating its last key (a key twice in an IN list changes nothing): ten lengths at most
+per statement (three such statements today: 30 prepared at most per connection).
 """
 
 from __future__ import annotations

@@ -94,7 +94,9 @@ class DeadlineWatch:
         while True:  # one transaction per batch: the intake's writes pass in between (SQLite)
             async with self._uow() as uow:
                 undated = await uow.deadlines.undated(self._batch)
-                for case in undated:
+                # each UPDATE locks its case: in PetitionId order, as every transaction that
+                # locks several cases takes them (a reply group, the relay's confirm)
+                for case in sorted(undated, key=lambda c: c.petition_id):
                     await uow.deadlines.set_deadline(case.petition_id, self._date(case))
                 await uow.commit()
             dated += len(undated)

@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.db.engine import make_engine, make_sessions
+from connectors.db.migrate import upgrade
 from connectors.db.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from gateway.domain.reply import ReplyKind, UnitReply
 from gateway.inbound.delivery import StoreOutboxSource
@@ -23,6 +25,7 @@ from gateway.inbound.intake import Intake
 from gateway.outbound.errors import UnknownCase
 from gateway.outbound.replies import Replies, ReplyResult
 from gateway.routing_config import load_config
+from tests.support.databases import PG_URL, fresh_pg_database
 from tests.unit.samples import WHEN, header, petition
 
 pytestmark = pytest.mark.integration
@@ -231,7 +234,7 @@ async def test_the_relays_confirm_locks_its_cases_at_once_in_petition_id_order(
     sql, params = reads[0]
     assert "ORDER BY cases.petition_id" in sql
     if db_migrated.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE locks the whole store
-        assert sql.rstrip().endswith("FOR UPDATE")
+        assert sql.rstrip().endswith("FOR UPDATE") and 'ORDER BY cases.petition_id COLLATE "C"' in sql
     keys = list(params.values()) if isinstance(params, dict) else list(params)  # type: ignore[call-overload]
     assert keys == sorted(PIDS) + [max(PIDS)] * 4
     assert len(statements) <= 8, statements  # outbox, cases, histories, outbox 04s, history, cases
@@ -250,3 +253,30 @@ async def test_many_keys_at_once_find_exactly_the_stored_cases(db_uow: SqlUnitOf
     assert {pid: [c.status.value for c in case.history] for pid, case in found.items()} == {
         pid: ["01", "03", "04"] for pid in PIDS
     }
+
+
+async def test_cases_are_locked_in_code_point_order_whatever_the_databases_collation() -> None:
+    """A database whose collation sorts "hn-1" before "HN-2" (ICU, en-US) still has several cases
+    locked in the order a transaction locking them one by one takes (Python's, code points): two
+    orders would let a reply group and the relay's confirm deadlock."""
+    pids = ["hn-1", "HN-2", "Hn-3", "hn-10"]
+    icu = "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+    async with fresh_pg_database(PG_URL, icu) as url:
+        engine = make_engine(url)
+        try:
+            await upgrade(engine)
+            db_uow = SqlUnitOfWorkFactory(make_sessions(engine))
+            intake = Intake(uow=db_uow, routing=load_config().routing, clock=lambda: WHEN)
+            for pid in pids:
+                await intake.submit_petition(header(str(uuid.uuid4())), petition(pid))
+            async with db_uow() as uow:
+                collated = (
+                    (await uow.session.execute(text("SELECT petition_id FROM cases ORDER BY petition_id")))
+                    .scalars()
+                    .all()
+                )
+                locked = await uow.cases.get_many(pids, for_update=True)  # in the order it locked
+        finally:
+            await engine.dispose()
+    assert list(collated) != sorted(pids)  # the database's own order is not Python's here
+    assert list(locked) == sorted(pids)

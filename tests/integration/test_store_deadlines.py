@@ -217,3 +217,39 @@ async def test_a_case_transferred_after_a_reminder_reminds_its_new_unit(
     told = sorted((d["unit"]["code"], d["reminder"]["threshold"]) for d in docs)  # type: ignore[index]
     assert told == sorted([(old_unit, "before:2"), (new_unit, "before:2")])
     assert len({d["message_id"] for d in docs}) == 2
+
+
+async def test_the_backfill_locks_its_cases_in_petition_id_order(db_engine: AsyncEngine) -> None:
+    """Oldest first is not PetitionId order here; the backfill's UPDATEs (each a row lock) go in
+    PetitionId order, as every transaction that locks several cases takes them."""
+    await upgrade(db_engine, "0006_log_segments")
+    rows = [
+        ("P-C", datetime(2026, 2, 10, 9, 0, tzinfo=VIETNAM)),
+        ("P-A", datetime(2026, 2, 11, 9, 0, tzinfo=VIETNAM)),
+        ("P-B", datetime(2026, 2, 12, 9, 0, tzinfo=VIETNAM)),
+    ]
+    async with db_engine.begin() as c:
+        for pid, at in rows:
+            await c.execute(
+                sa.text(
+                    "INSERT INTO cases (petition_id, kind, sender_type, field_code, unit_code, status,"
+                    " fingerprint, title, petition_json, received_at, created_at, updated_at)"
+                    " VALUES (:pid, 'KIEN_NGHI', 'CA_NHAN', NULL, 'VBHXH', '04', 'f', 'Kiến nghị', '{}',"
+                    " :at, :at, :at)"
+                ).bindparams(sa.bindparam("at", type_=CaseRow.__table__.c.created_at.type)),
+                {"pid": pid, "at": at},
+            )
+    await upgrade(db_engine)
+    updated: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        if statement.lstrip().startswith("UPDATE cases"):
+            values = parameters.values() if isinstance(parameters, dict) else parameters  # type: ignore[union-attr]
+            updated.extend(v for v in values if isinstance(v, str) and v.startswith("P-"))  # type: ignore[union-attr]
+
+    sa.event.listen(db_engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        dated = await watch(SqlUnitOfWorkFactory(make_sessions(db_engine)), Clock(ACCEPTED)).backfill()
+    finally:
+        sa.event.remove(db_engine.sync_engine, "before_cursor_execute", seen)
+    assert dated == 3 and updated == ["P-A", "P-B", "P-C"]

@@ -16,7 +16,8 @@ PG_URL = os.environ.get("PAKN_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0
 
 
 @asynccontextmanager
-async def fresh_pg_database(base_url: str) -> AsyncIterator[str]:
+async def fresh_pg_database(base_url: str, options: str = "") -> AsyncIterator[str]:
+    """A database of its own, dropped afterwards; `options` go after CREATE DATABASE's name."""
     name = f"pakn_test_{uuid.uuid4().hex[:16]}"
     base = make_url(base_url)
     admin = create_async_engine(
@@ -24,7 +25,7 @@ async def fresh_pg_database(base_url: str) -> AsyncIterator[str]:
     )
     try:
         async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            await connection.exec_driver_sql(f'CREATE DATABASE "{name}" {options}'.rstrip())
         try:
             yield base.set(database=name).render_as_string(hide_password=False)
         finally:
