@@ -45,22 +45,16 @@ _HISTORY = (
     .order_by(StatusHistoryRow.seq)
 )
 # Several cases at once (a group of unit replies, the relay's confirm); the lists' lengths: key_lists
-_HEADS = (
-    select(CaseRow.petition_id, CaseRow.unit_code, CaseRow.fingerprint)
-    .where(CaseRow.petition_id.in_(bindparam("pids", expanding=True)))
-    .order_by(CaseRow.petition_id)
+_HEADS_OF = select(CaseRow.petition_id, CaseRow.unit_code, CaseRow.fingerprint).where(
+    CaseRow.petition_id.in_(bindparam("pids", expanding=True))
 )
+_HEADS = _HEADS_OF.order_by(CaseRow.petition_id)
 _HEADS_LOCKED = _HEADS.with_for_update()  # SQLite: BEGIN IMMEDIATE serialises, no row locks
 # PostgreSQL locks in its ORDER BY's order, which follows the database's collation (en_US, ICU…
 # sort "hn-1" before "HN-2"); a transaction that takes several case locks one by one takes them
 # in Python's order (code points). The "C" collation is byte order, which for UTF-8 is code-point
 # order: the same order everywhere, so no two lockers can wait for each other in a circle.
-_HEADS_LOCKED_PG = (
-    select(CaseRow.petition_id, CaseRow.unit_code, CaseRow.fingerprint)
-    .where(CaseRow.petition_id.in_(bindparam("pids", expanding=True)))
-    .order_by(CaseRow.petition_id.collate("C"))
-    .with_for_update()
-)
+_HEADS_LOCKED_PG = _HEADS_OF.order_by(CaseRow.petition_id.collate("C")).with_for_update()
 _HISTORIES = (
     select(
         StatusHistoryRow.petition_id, StatusHistoryRow.seq, StatusHistoryRow.status,
