@@ -171,3 +171,58 @@ async def test_several_entries_per_transaction_beside_single_appenders_keep_one_
         assert await verify_chain(uow) == (True, None)
         assert (await message_log_head(uow)).entries == 24
 
+
+
+async def test_entries_appended_together_are_one_insert_and_the_same_chain(
+    db_uow: SqlUnitOfWorkFactory, db_engine: AsyncEngine
+) -> None:
+    inserts: list[bool] = []
+
+    def count(_conn: object, _cursor: object, statement: str, _p: object, _c: object, many: bool) -> None:
+        if " ".join(statement.split()).upper().startswith("INSERT INTO MESSAGE_LOG"):
+            inserts.append(many)
+
+    first = await append(db_uow, 2)
+    event.listen(db_engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with db_uow() as uow:
+            ids = await uow.message_log.append_many([entry(n) for n in range(10, 22)])
+            more = await uow.message_log.append_many([entry(n) for n in (30, 31)])  # after its own head
+            alone = await uow.message_log.append(entry(40))
+            await uow.commit()
+    finally:
+        event.remove(db_engine.sync_engine, "before_cursor_execute", count)
+    assert inserts == [True, True, False]  # 12 rows in one executemany, 2 in another, 1 alone
+    assert ids == sorted(ids) and ids[0] > first[-1] and more[0] > ids[-1] and alone > more[-1]
+    async with db_uow() as uow:
+        assert await verify_chain(uow) == (True, None)
+        query = text("SELECT id, message_id, raw FROM message_log ORDER BY id")
+        rows = (await uow.session.execute(query)).all()
+    assert [r.id for r in rows] == [*first, *ids, *more, alone]
+    assert [r.message_id for r in rows] == [f"m-{n}" for n in [0, 1, *range(10, 22), 30, 31, 40]]
+    assert bytes(rows[5].raw) == entry(13).raw
+
+
+async def test_entries_appended_together_beside_single_appenders_keep_one_chain(
+    db_uow: SqlUnitOfWorkFactory,
+) -> None:
+    async def together(n: int) -> list[int]:
+        async with db_uow() as uow:
+            ids = await uow.message_log.append_many([entry(n + k) for k in range(4)])
+            await asyncio.sleep(0.005)  # hold the chain's lock: the others must wait, not fork
+            await uow.commit()
+            return ids
+
+    async def single(n: int) -> list[int]:
+        async with db_uow() as uow:
+            entry_id = await uow.message_log.append(entry(n))
+            await uow.commit()
+            return [entry_id]
+
+    results = await asyncio.gather(*(together(n) if n % 2 else single(n) for n in range(0, 60, 5)))
+    assert all(r == sorted(r) for r in results)
+    ids = [i for r in results for i in r]
+    assert len(ids) == len(set(ids)) == 6 * 4 + 6
+    async with db_uow() as uow:
+        assert await verify_chain(uow) == (True, None)
+        assert (await message_log_head(uow)).entries == 30
