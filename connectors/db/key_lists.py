@@ -5,17 +5,19 @@ and keeps in a cache of about a hundred per connection, each statement it sees: 
 length from 1 to 500 would fill that cache and push the hot statements out of it, each then
 prepared again. So lists go in chunks of at most `LONGEST` keys, each padded to the next power of
 two by repeating its last key (a key twice in an IN list changes nothing): ten lengths at most
-per statement (three such statements today: 30 prepared at most per connection).
+per statement (five such statements today: 50 prepared at most per connection).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from typing import TypeVar
 
 LONGEST = 512
+K = TypeVar("K", bound=Hashable)
 
 
-def key_chunks(keys: Sequence[str]) -> Iterator[list[str]]:
+def key_chunks(keys: Sequence[K]) -> Iterator[list[K]]:
     """`keys` without repeats, in chunks of at most LONGEST, each padded to a power of two."""
     unique = list(dict.fromkeys(keys))
     for start in range(0, len(unique), LONGEST):

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from connectors.db.errors import map_db_errors
+from connectors.db.key_lists import key_chunks
 from connectors.db.tables import NationalOutboxRow
 from gateway.domain.exchange import NationalMessage
 
@@ -25,6 +26,13 @@ PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 # Built once: built per call, a statement costs ~80 µs more CPU (BENCHMARKS.md, issue 7); the
 # claim's query runs once per round, not per message, and is built as it comes
 _ADD = insert(cast(Table, NationalOutboxRow.__table__))
+# The id lists of these two are padded (key_lists): a statement per length of the list would be
+# prepared again and again, and push the hot statements out of asyncpg's cache.
+_LEASE = (  # the claimed heads out of line until the lease ends
+    update(NationalOutboxRow)
+    .where(NationalOutboxRow.id.in_(bindparam("ids", expanding=True)))
+    .values(next_attempt_at=bindparam("until", type_=NationalOutboxRow.next_attempt_at.type))
+)
 _MARK_DELIVERED = (  # one statement for all the deliveries of a group commit
     update(NationalOutboxRow)
     .where(NationalOutboxRow.id.in_(bindparam("ids", expanding=True)))
@@ -78,13 +86,10 @@ class SqlNationalOutbox:
         with map_db_errors():
             rows = (await self._session.execute(query)).scalars().all()
             messages = [_message(r) for r in rows]
-            if messages:
-                statement = (
-                    update(NationalOutboxRow)
-                    .where(NationalOutboxRow.id.in_([m.id for m in messages]))
-                    .values(next_attempt_at=lease_until)
+            for chunk in key_chunks([m.id for m in messages if m.id is not None]):
+                await self._session.execute(
+                    _LEASE, {"ids": chunk, "until": lease_until}, execution_options=_NO_SYNC
                 )
-                await self._session.execute(statement, execution_options=_NO_SYNC)
         return messages
 
     async def release(self, message_id: int, at: datetime) -> None:
@@ -121,9 +126,10 @@ class SqlNationalOutbox:
         if not message_ids:
             return
         with map_db_errors():
-            await self._session.execute(
-                _MARK_DELIVERED, {"ids": sorted(message_ids), "at": at}, execution_options=_NO_SYNC
-            )
+            for chunk in key_chunks(sorted(message_ids)):
+                await self._session.execute(
+                    _MARK_DELIVERED, {"ids": chunk, "at": at}, execution_options=_NO_SYNC
+                )
 
     async def reschedule(
         self, message_id: int, next_attempt_at: datetime, error: str, *, unexpected: bool = False

@@ -140,7 +140,7 @@ async def test_entries_of_one_transaction_chain_in_order_under_one_lock(
     finally:
         event.remove(db_engine.sync_engine, "before_cursor_execute", count)
     assert len(ids) == 20 and ids == sorted(ids) and ids[0] > first[-1] and more[0] > ids[-1]
-    assert len(inserts) == 22  # one per entry (BENCHMARKS.md, fourth round: a multi-row form was slower)
+    assert len(inserts) == 22  # one per append; `append_many` (below) writes a group in one executemany
     assert len(head_reads) == 1  # the chain's head read once for the transaction, then carried on
     async with db_uow() as uow:
         assert await verify_chain(uow) == (True, None)
@@ -226,3 +226,24 @@ async def test_entries_appended_together_beside_single_appenders_keep_one_chain(
     async with db_uow() as uow:
         assert await verify_chain(uow) == (True, None)
         assert (await message_log_head(uow)).entries == 30
+
+
+@pytest.mark.parametrize("end", ["rollback", "release"])
+async def test_entries_after_a_savepoint_follow_the_true_head(db_uow: SqlUnitOfWorkFactory, end: str) -> None:
+    """What a savepoint appended is gone once it rolls back: the next entry must not follow it, nor
+    take its id (SQLite gives ids after the head: a stale head would give one twice)."""
+    async with db_uow() as uow:
+        kept = await uow.message_log.append_many([entry(0), entry(1)])
+        savepoint = await uow.session.begin_nested()
+        inner = await uow.message_log.append_many([entry(2), entry(3)])
+        await (savepoint.commit() if end == "release" else savepoint.rollback())
+        [after] = await uow.message_log.append_many([entry(4)])  # one entry: the single append
+        await uow.commit()
+    assert inner[-1] > inner[0] > kept[-1] and after > (inner[-1] if end == "release" else kept[-1])
+    async with db_uow() as uow:
+        assert await verify_chain(uow) == (True, None)
+        rows = (await uow.session.execute(text("SELECT id, message_id FROM message_log ORDER BY id"))).all()
+    stored = [*kept, *inner, after] if end == "release" else [*kept, after]
+    assert [r.id for r in rows] == stored
+    numbers = [0, 1, 2, 3, 4] if end == "release" else [0, 1, 4]
+    assert [r.message_id for r in rows] == [f"m-{n}" for n in numbers]

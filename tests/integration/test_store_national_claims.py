@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from tests.support.national_outbox import fill
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A timestamp as read by raw SQL: SQLite gives the stored text, PostgreSQL a datetime."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def test_concurrent_claims_take_disjoint_heads(db_uow: SqlUnitOfWorkFactory, db_url: str) -> None:
@@ -77,3 +86,56 @@ async def test_unexpected_failures_are_counted_apart_and_a_replay_starts_them_ov
     async with db_uow() as uow:
         [replayed] = await uow.national.claim(NOW, 10, NOW + LEASE)
     assert (replayed.state, replayed.unexpected_failures) == ("pending", 0)
+
+
+async def test_claims_and_deliveries_of_any_size_reuse_a_few_statements(
+    db_uow: SqlUnitOfWorkFactory, db_engine: AsyncEngine
+) -> None:
+    """asyncpg prepares a statement per text: an IN list of every length would be a text each."""
+    await fill(db_uow, 40)
+    texts: dict[str, set[str]] = {"lease": set(), "delivered": set()}
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        flat = " ".join(statement.split()).upper()
+        if flat.startswith("UPDATE NATIONAL_OUTBOX SET NEXT_ATTEMPT_AT"):
+            texts["lease"].add(flat)
+        elif flat.startswith("UPDATE NATIONAL_OUTBOX SET STATE"):
+            texts["delivered"].add(flat)
+
+    event.listen(db_engine.sync_engine, "before_cursor_execute", note)
+    try:
+        claimed: list[int] = []
+        for size in (1, 2, 3, 5, 6, 7, 9, 7):  # 40 heads in claims of eight sizes
+            async with db_uow() as uow:
+                taken = await uow.national.claim(NOW, size, NOW + LEASE)
+                assert len(taken) == size
+                await uow.national.mark_delivered([m.id or 0 for m in taken], NOW)
+                await uow.commit()
+            claimed += [m.id or 0 for m in taken]
+    finally:
+        event.remove(db_engine.sync_engine, "before_cursor_execute", note)
+    assert len(texts["lease"]) == len(texts["delivered"]) == 5  # lists of 1, 2, 4, 8, 16 ids: not 7 lengths
+    async with db_uow() as uow:
+        query = text("SELECT id, state, next_attempt_at FROM national_outbox")
+        rows = (await uow.session.execute(query)).all()
+    assert len(claimed) == len(set(claimed)) == 40
+    assert sorted(claimed) == sorted(r.id for r in rows if r.state == "delivered")
+    # the padding (an id repeated) leased no other row: each one not claimed is still due at once
+    untouched = [r for r in rows if r.id not in set(claimed)]
+    assert len(untouched) == 40 and {r.state for r in untouched} == {"pending"}
+    assert all(_utc(r.next_attempt_at) <= NOW for r in untouched)
+
+
+async def test_a_claim_and_its_deliveries_longer_than_one_id_list(db_uow: SqlUnitOfWorkFactory) -> None:
+    await fill(db_uow, 600)  # more heads than one padded IN list holds (key_lists.LONGEST)
+    async with db_uow() as uow:
+        taken = await uow.national.claim(NOW, 1000, NOW + LEASE)
+        await uow.commit()
+    assert len(taken) == 600
+    async with db_uow() as uow:  # every one out of line for its lease, not only the first list's
+        assert await uow.national.claim(NOW + timedelta(seconds=1), 1000, NOW + LEASE) == []
+        await uow.national.mark_delivered([m.id or 0 for m in taken], NOW)
+        await uow.commit()
+    async with db_uow() as uow:
+        query = text("SELECT state, count(*) FROM national_outbox GROUP BY state")
+        assert dict((await uow.session.execute(query)).all()) == {"delivered": 600, "pending": 600}
