@@ -165,8 +165,6 @@ class AnswerBook(Protocol):
 
 class MessageLog(Protocol):
     async def append(self, entry: LogEntry) -> int: ...
-    async def append_many(self, entries: Sequence[LogEntry]) -> list[int]:
-        """The entries chained in this order, as `append` one by one would; their ids."""
 
 
 class UnitTokens(Protocol):

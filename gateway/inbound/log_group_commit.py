@@ -5,10 +5,10 @@ The hash chain makes appends one at a time (each reads the previous link under a
 commit), so with a transaction per entry the log allows one disk flush's worth of entries per
 flush — a few hundred a second — for every SOAP call in and out together (bench/ measured it as
 the inbound ceiling). Here one task writes (`gateway/group_commit.py`): it takes what is waiting
-(at most `max_batch`), appends them in order in one transaction (`MessageLog.append_many`: the
-same chain as one `append` each, in one statement), commits, and only then answers each caller
-with its entry id. So a caller still returns only once its entry is durable, the chain is the
-same chain, and entries are in the order callers asked.
+(at most `max_batch`), appends each entry in order in one transaction through the same
+`MessageLog.append`, commits, and only then answers each caller with its entry id. So a caller
+still returns only once its entry is durable, the chain is the same chain, and entries are in the
+order callers asked.
 
 A batch that fails is written again one entry per transaction, so a bad entry fails only its own
 caller, as it would have alone; the store being down fails each of them with its own error.
@@ -39,4 +39,4 @@ class LogGroupCommit:
 
     @staticmethod
     async def _append_all(uow: UnitOfWork, entries: Sequence[LogEntry]) -> list[int]:
-        return await uow.message_log.append_many(entries)
+        return [await uow.message_log.append(entry) for entry in entries]

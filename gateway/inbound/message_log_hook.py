@@ -78,6 +78,6 @@ class MessageLogHook:
         if self._group is not None:
             return await self._group.append_all(entries)
         async with self._uow() as uow:
-            ids = await uow.message_log.append_many(entries)
+            ids = [await uow.message_log.append(entry) for entry in entries]
             await uow.commit()
         return ids

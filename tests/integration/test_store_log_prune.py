@@ -155,26 +155,6 @@ async def test_a_verified_export_is_recorded_then_pruned_and_the_rest_still_veri
     assert (await checkpoint_at(db_uow, ministry, NOW)).entry_count == 10
 
 
-async def test_entries_written_together_after_a_full_prune_go_on_from_the_segment(
-    db_uow: SqlUnitOfWorkFactory, ca: EphemeralCa, ministry: signing.SigningKey, tmp_path: Path
-) -> None:
-    ids = await log(db_uow, 0, 3)
-    await checkpoint_at(db_uow, ministry, NOW - timedelta(minutes=30))
-    outcome = await pruner(db_uow, ca, tmp_path / "archive").prune(NOW)
-    assert outcome.segment is not None and await store_ids(db_uow) == []
-    async with db_uow() as uow:
-        more = await uow.message_log.append_many([entry(n) for n in range(3, 6)])
-        await uow.commit()
-    # SQLite would restart at 1 in the emptied table: the ids go on after the archived ones
-    assert more[0] > ids[-1] and more == sorted(more) and await store_ids(db_uow) == more
-    async with db_uow() as uow:
-        query = text("SELECT prev_hash FROM message_log WHERE id = :id")
-        first = (await uow.session.execute(query, {"id": more[0]})).scalar_one()
-    assert first == outcome.segment.head_hash
-    report = await full_audit(db_uow, ca)
-    assert report.ok and report.rows == 3, report.breaks
-
-
 async def test_nothing_is_pruned_without_a_checkpoint_before_the_cutoff(
     db_uow: SqlUnitOfWorkFactory, ca: EphemeralCa, ministry: signing.SigningKey, tmp_path: Path
 ) -> None:

@@ -140,7 +140,7 @@ async def test_entries_of_one_transaction_chain_in_order_under_one_lock(
     finally:
         event.remove(db_engine.sync_engine, "before_cursor_execute", count)
     assert len(ids) == 20 and ids == sorted(ids) and ids[0] > first[-1] and more[0] > ids[-1]
-    assert len(inserts) == 22  # one per append; `append_many` (below) writes a group in one executemany
+    assert len(inserts) == 22  # one per entry (BENCHMARKS.md, fourth round: a multi-row form was slower)
     assert len(head_reads) == 1  # the chain's head read once for the transaction, then carried on
     async with db_uow() as uow:
         assert await verify_chain(uow) == (True, None)
@@ -173,71 +173,16 @@ async def test_several_entries_per_transaction_beside_single_appenders_keep_one_
 
 
 
-async def test_entries_appended_together_are_one_insert_and_the_same_chain(
-    db_uow: SqlUnitOfWorkFactory, db_engine: AsyncEngine
-) -> None:
-    inserts: list[bool] = []
-
-    def count(_conn: object, _cursor: object, statement: str, _p: object, _c: object, many: bool) -> None:
-        if " ".join(statement.split()).upper().startswith("INSERT INTO MESSAGE_LOG"):
-            inserts.append(many)
-
-    first = await append(db_uow, 2)
-    event.listen(db_engine.sync_engine, "before_cursor_execute", count)
-    try:
-        async with db_uow() as uow:
-            ids = await uow.message_log.append_many([entry(n) for n in range(10, 22)])
-            more = await uow.message_log.append_many([entry(n) for n in (30, 31)])  # after its own head
-            alone = await uow.message_log.append(entry(40))
-            await uow.commit()
-    finally:
-        event.remove(db_engine.sync_engine, "before_cursor_execute", count)
-    assert inserts == [True, True, False]  # 12 rows in one executemany, 2 in another, 1 alone
-    assert ids == sorted(ids) and ids[0] > first[-1] and more[0] > ids[-1] and alone > more[-1]
-    async with db_uow() as uow:
-        assert await verify_chain(uow) == (True, None)
-        query = text("SELECT id, message_id, raw FROM message_log ORDER BY id")
-        rows = (await uow.session.execute(query)).all()
-    assert [r.id for r in rows] == [*first, *ids, *more, alone]
-    assert [r.message_id for r in rows] == [f"m-{n}" for n in [0, 1, *range(10, 22), 30, 31, 40]]
-    assert bytes(rows[5].raw) == entry(13).raw
-
-
-async def test_entries_appended_together_beside_single_appenders_keep_one_chain(
-    db_uow: SqlUnitOfWorkFactory,
-) -> None:
-    async def together(n: int) -> list[int]:
-        async with db_uow() as uow:
-            ids = await uow.message_log.append_many([entry(n + k) for k in range(4)])
-            await asyncio.sleep(0.005)  # hold the chain's lock: the others must wait, not fork
-            await uow.commit()
-            return ids
-
-    async def single(n: int) -> list[int]:
-        async with db_uow() as uow:
-            entry_id = await uow.message_log.append(entry(n))
-            await uow.commit()
-            return [entry_id]
-
-    results = await asyncio.gather(*(together(n) if n % 2 else single(n) for n in range(0, 60, 5)))
-    assert all(r == sorted(r) for r in results)
-    ids = [i for r in results for i in r]
-    assert len(ids) == len(set(ids)) == 6 * 4 + 6
-    async with db_uow() as uow:
-        assert await verify_chain(uow) == (True, None)
-        assert (await message_log_head(uow)).entries == 30
-
-
 @pytest.mark.parametrize("end", ["rollback", "release"])
 async def test_entries_after_a_savepoint_follow_the_true_head(db_uow: SqlUnitOfWorkFactory, end: str) -> None:
-    """What a savepoint appended is gone once it rolls back: the next entry must not follow it, nor
-    take its id (SQLite gives ids after the head: a stale head would give one twice)."""
+    """What a savepoint appended is gone once it rolls back: the next entry must not follow it (the
+    head this transaction remembered is dropped inside a savepoint and read again)."""
     async with db_uow() as uow:
-        kept = await uow.message_log.append_many([entry(0), entry(1)])
+        kept = [await uow.message_log.append(entry(n)) for n in (0, 1)]
         savepoint = await uow.session.begin_nested()
-        inner = await uow.message_log.append_many([entry(2), entry(3)])
+        inner = [await uow.message_log.append(entry(n)) for n in (2, 3)]
         await (savepoint.commit() if end == "release" else savepoint.rollback())
-        [after] = await uow.message_log.append_many([entry(4)])  # one entry: the single append
+        after = await uow.message_log.append(entry(4))
         await uow.commit()
     assert inner[-1] > inner[0] > kept[-1] and after > (inner[-1] if end == "release" else kept[-1])
     async with db_uow() as uow:

@@ -285,9 +285,6 @@ class _Log:
         self.w.log.append(entry)
         return len(self.w.log)
 
-    async def append_many(self, entries: Sequence[LogEntry]) -> list[int]:
-        return [await self.append(entry) for entry in entries]
-
 
 class _Tokens:
     def __init__(self, w: World) -> None:
