@@ -5,7 +5,7 @@ and keeps in a cache of about a hundred per connection, each statement it sees: 
 length from 1 to 500 would fill that cache and push the hot statements out of it, each then
 prepared again. So lists go in chunks of at most `LONGEST` keys, each padded to the next power of
 two by repeating its last key (a key twice in an IN list changes nothing): ten lengths at most
-per statement (five such statements today: 50 prepared at most per connection).
+per statement, whichever statement and whatever the keys (petition ids, message ids, outbox ids).
 """
 
 from __future__ import annotations

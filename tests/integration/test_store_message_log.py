@@ -172,7 +172,6 @@ async def test_several_entries_per_transaction_beside_single_appenders_keep_one_
         assert (await message_log_head(uow)).entries == 24
 
 
-
 @pytest.mark.parametrize("end", ["rollback", "release"])
 async def test_entries_after_a_savepoint_follow_the_true_head(db_uow: SqlUnitOfWorkFactory, end: str) -> None:
     """What a savepoint appended is gone once it rolls back: the next entry must not follow it (the

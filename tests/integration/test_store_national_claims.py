@@ -5,20 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.db.tables import NationalOutboxRow
 from connectors.db.unit_of_work import SqlUnitOfWorkFactory
 from tests.support.national_outbox import fill
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
-
-
-def _utc(value: datetime | str) -> datetime:
-    """A timestamp as read by raw SQL: SQLite gives the stored text, PostgreSQL a datetime."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def test_concurrent_claims_take_disjoint_heads(db_uow: SqlUnitOfWorkFactory, db_url: str) -> None:
@@ -115,15 +110,14 @@ async def test_claims_and_deliveries_of_any_size_reuse_a_few_statements(
     finally:
         event.remove(db_engine.sync_engine, "before_cursor_execute", note)
     assert len(texts["lease"]) == len(texts["delivered"]) == 5  # lists of 1, 2, 4, 8, 16 ids: not 7 lengths
-    async with db_uow() as uow:
-        query = text("SELECT id, state, next_attempt_at FROM national_outbox")
-        rows = (await uow.session.execute(query)).all()
+    async with db_uow() as uow:  # through the mapped table: its timestamps come back aware, in UTC
+        rows = (await uow.session.execute(select(NationalOutboxRow))).scalars().all()
     assert len(claimed) == len(set(claimed)) == 40
     assert sorted(claimed) == sorted(r.id for r in rows if r.state == "delivered")
     # the padding (an id repeated) leased no other row: each one not claimed is still due at once
     untouched = [r for r in rows if r.id not in set(claimed)]
     assert len(untouched) == 40 and {r.state for r in untouched} == {"pending"}
-    assert all(_utc(r.next_attempt_at) <= NOW for r in untouched)
+    assert all(r.next_attempt_at <= NOW for r in untouched)
 
 
 async def test_a_claim_and_its_deliveries_longer_than_one_id_list(db_uow: SqlUnitOfWorkFactory) -> None:
