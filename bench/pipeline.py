@@ -125,19 +125,24 @@ def _find(stages: list[dict[str, Any]], name: str, case: str) -> dict[str, Any]:
     raise KeyError(f"limits JSON has no stage {name!r} / {case!r}")
 
 
-def stage_costs(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, float]]:
-    """key → {"all": ms of CPU per message, "own": ms of it in a Python process}."""
+def stage_groups(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, float]]:
+    """key → CPU group ("bench", "server", "broker", "postgres") → ms of CPU per message."""
     wanted = dict(STAGE_OF) | {"commit1": _commit_stage(db, 1), "commit100": _commit_stage(db, 100)}
-    out: dict[str, dict[str, float]] = {}
     groups: dict[str, dict[str, float]] = {}
     for key, (name, case) in wanted.items():
         stage = _find(stages, name, case)
         count = max(int(stage["count"]), 1)
         groups[key] = {group: 1000 * cpu / count for group, cpu in stage["cpu"].items()}
-        out[key] = {
-            "all": sum(groups[key].values()),
-            "own": sum(v for k, v in groups[key].items() if k in OWN_GROUPS),
-        }
+    return groups
+
+
+def stage_costs(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, float]]:
+    """key → {"all": ms of CPU per message, "own": ms of it in a Python process}."""
+    groups = stage_groups(stages, db)
+    out: dict[str, dict[str, float]] = {
+        key: {"all": sum(ms.values()), "own": sum(v for k, v in ms.items() if k in OWN_GROUPS)}
+        for key, ms in groups.items()
+    }
     for key, (of, own_groups) in SIDES.items():
         out[key] = {
             "all": sum(groups[of].values()),
