@@ -79,6 +79,7 @@ async def phase(
     database = make_url(stack.db_url).database if stack.db_url.startswith("postgresql") else None
     national_before = stack.ready().get("national_outbox", {})
     counters_before = await store_counters(stack.db_url)
+    tables_before = await table_counters(stack.db_url)
     spy = (
         profiler.start(stack.gateway_pid, profile, seconds, gil=gil, subprocesses=stack.workers > 1)
         if profile
@@ -96,6 +97,11 @@ async def phase(
     national_after = stack.ready().get("national_outbox", {})
     await asyncio.sleep(1.5)  # PostgreSQL publishes its statistics about once a second
     counters = _delta(await store_counters(stack.db_url), counters_before, len(accepted))
+    by_table = {
+        table: delta
+        for table, after in (await table_counters(stack.db_url)).items()
+        if any((delta := _delta(after, tables_before.get(table, {}), len(accepted))).values())
+    }
     if spy is not None:
         profiler.finish(spy)
     last = max(arrived, default=t0)
@@ -119,6 +125,8 @@ async def phase(
         "national_outbox_before": national_before,
         "national_outbox_after": national_after,
         "store_per_petition": counters,
+        # where PostgreSQL's work goes (BENCHMARKS.md: its CPU is ~4 times its raw stages')
+        "store_per_petition_by_table": dict(sorted(by_table.items(), key=lambda kv: -sum(kv[1].values()))),
     }
     print(_line(result), flush=True)
     return result
@@ -140,6 +148,23 @@ async def store_counters(db_url: str) -> dict[str, int]:
     finally:
         await conn.close()
     return {k: int(v or 0) for k, v in dict(row).items()}
+
+
+async def table_counters(db_url: str) -> dict[str, dict[str, int]]:
+    """The same counts per table: index and sequential scans, rows inserted, updated. {} on SQLite."""
+    if not db_url.startswith("postgresql"):
+        return {}
+    dsn = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT relname, coalesce(seq_scan, 0) AS seq_scans, coalesce(idx_scan, 0) AS index_scans,"
+            " n_tup_ins AS inserted, n_tup_upd AS updated, n_tup_hot_upd AS hot_updated"
+            " FROM pg_stat_user_tables"
+        )
+    finally:
+        await conn.close()
+    return {r["relname"]: {k: int(v or 0) for k, v in dict(r).items() if k != "relname"} for r in rows}
 
 
 def _delta(after: dict[str, int], before: dict[str, int], petitions: int) -> dict[str, float]:
