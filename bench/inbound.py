@@ -135,36 +135,37 @@ async def phase(
 async def store_counters(db_url: str) -> dict[str, int]:
     """PostgreSQL's own counts for the database: transactions, index and sequential scans (about
     one per SELECT, UPDATE or DELETE), rows inserted, updated, deleted. {} on SQLite."""
-    if not db_url.startswith("postgresql"):
-        return {}
-    dsn = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn)
-    try:
-        row = await conn.fetchrow(
-            "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits,"
-            " sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)) AS scans, sum(n_tup_ins) AS inserted,"
-            " sum(n_tup_upd) AS updated, sum(n_tup_del) AS deleted FROM pg_stat_user_tables"
-        )
-    finally:
-        await conn.close()
-    return {k: int(v or 0) for k, v in dict(row).items()}
+    rows = await _statistics(
+        db_url,
+        "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits,"
+        " sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)) AS scans, sum(n_tup_ins) AS inserted,"
+        " sum(n_tup_upd) AS updated, sum(n_tup_del) AS deleted FROM pg_stat_user_tables",
+    )
+    return {k: int(v or 0) for k, v in rows[0].items()} if rows else {}
 
 
 async def table_counters(db_url: str) -> dict[str, dict[str, int]]:
-    """The same counts per table: index and sequential scans, rows inserted, updated. {} on SQLite."""
+    """The same counts per table: index and sequential scans, rows inserted, updated, HOT-updated
+    (a new row version without new index entries). {} on SQLite."""
+    rows = await _statistics(
+        db_url,
+        "SELECT relname, coalesce(seq_scan, 0) AS seq_scans, coalesce(idx_scan, 0) AS index_scans,"
+        " n_tup_ins AS inserted, n_tup_upd AS updated, n_tup_hot_upd AS hot_updated"
+        " FROM pg_stat_user_tables",
+    )
+    return {r["relname"]: {k: int(v or 0) for k, v in r.items() if k != "relname"} for r in rows}
+
+
+async def _statistics(db_url: str, query: str) -> list[dict[str, Any]]:
+    """The rows of one query on PostgreSQL's statistics views, on a connection of its own; [] on SQLite."""
     if not db_url.startswith("postgresql"):
-        return {}
+        return []
     dsn = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
     conn = await asyncpg.connect(dsn)
     try:
-        rows = await conn.fetch(
-            "SELECT relname, coalesce(seq_scan, 0) AS seq_scans, coalesce(idx_scan, 0) AS index_scans,"
-            " n_tup_ins AS inserted, n_tup_upd AS updated, n_tup_hot_upd AS hot_updated"
-            " FROM pg_stat_user_tables"
-        )
+        return [dict(row) for row in await conn.fetch(query)]
     finally:
         await conn.close()
-    return {r["relname"]: {k: int(v or 0) for k, v in dict(r).items() if k != "relname"} for r in rows}
 
 
 def _delta(after: dict[str, int], before: dict[str, int], petitions: int) -> dict[str, float]:
