@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# (key, how many per petition, which stage of limits.py, which CPU groups count for the gateway)
+# (stage key, how many per petition); the stages are STAGE_OF below, the commits by database
 INTAKE: tuple[tuple[str, float], ...] = (
     ("http", 1),
     ("xsd", 1),
