@@ -11,10 +11,9 @@ portal (the simulator) for that work, and what they spent. A ratio of 1 means th
 nothing beyond the raw stages; the gateway's ratio is its own overhead (its framework, its store
 code, zeep around the call); PostgreSQL's, the statements beyond one commit per step.
 
-A stage's CPU groups (limits.py) go to the process that does that part here: "server" of the
-intake's HTTP POST is the gateway, of a status's POST the portal; the caller's side ("bench") the
-other way round (the intake's caller is the load generator, counted as neither); "postgres" and
-"broker" to theirs; the portal's verify and sign of each status to the portal.
+The work and the process each stage's CPU is spent in are pipeline.py's (`INTAKE`, `STATUSES`,
+`IN_GATEWAY`, `ELSEWHERE`): the same sums as the limit, split by process. The intake's caller is the
+load generator, counted in none of the four.
 """
 
 from __future__ import annotations
@@ -27,60 +26,20 @@ from typing import Any
 import pipeline
 
 PROCESSES = ("gateway", "postgres", "broker", "portal_sim")
-# (stage key of pipeline.stage_costs' source, count per unit, CPU group → process)
-GATEWAY_SIDE = {"bench": "gateway", "postgres": "postgres", "broker": "broker"}
-INTAKE_WORK: tuple[tuple[str, float, dict[str, str]], ...] = (
-    ("http", 1, {"server": "gateway"}),
-    ("xsd", 1, GATEWAY_SIDE),
-    ("verify", 1, GATEWAY_SIDE),
-    ("sign", 1, GATEWAY_SIDE),
-    ("commit1", 3, GATEWAY_SIDE),
-    ("commit100", 1, GATEWAY_SIDE),
-    ("publish", 1, GATEWAY_SIDE),
+# one status's share of pipeline.STATUSES (a petition's three), with zeep's own cost per call
+PER_STATUS = (
+    *((key, n / pipeline.STATUSES_PER_PETITION) for key, n in pipeline.STATUSES),
+    *pipeline.ZEEP_PER_STATUS,
 )
-STATUS_WORK: tuple[tuple[str, float, dict[str, str]], ...] = (
-    ("sign", 1, GATEWAY_SIDE),
-    ("http", 1, {"bench": "gateway", "server": "portal_sim"}),
-    ("verify", 1, GATEWAY_SIDE),
-    ("commit1", 3, GATEWAY_SIDE),
-    ("verify", 1, {"bench": "portal_sim"}),
-    ("sign", 1, {"bench": "portal_sim"}),
-    ("zeep", 1, {"bench": "gateway"}),
-)
-
-
-def _check_against_the_limit() -> None:
-    """The same counts as pipeline.py's sums (a change to one must reach the other)."""
-
-    def counts(parts: tuple[tuple[str, float, dict[str, str]], ...]) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for key, n, _ in parts:
-            out[key] = out.get(key, 0) + n
-        return out
-
-    intake = {k: float(n) for k, n in pipeline.INTAKE}
-    status: dict[str, float] = {}
-    for key, n in (*pipeline.STATUSES, ("zeep", 3)):
-        base = {"http_out": "http", "portal_verify": "verify", "portal_sign": "sign"}.get(key, key)
-        status[base] = status.get(base, 0) + n / 3
-    if counts(INTAKE_WORK) != intake or counts(STATUS_WORK) != status:
-        raise AssertionError("overhead.py's work per petition or status differs from pipeline.py's")
-
-
-def group_costs(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, float]]:
-    """stage key → CPU group → ms per message (zeep: the caller's part beyond the raw HTTP client)."""
-    zeep = pipeline.stage_costs(stages, db)["zeep"]["all"]
-    return pipeline.stage_groups(stages, db) | {"zeep": {"bench": zeep}}
 
 
 def modelled(costs: dict[str, dict[str, float]], intakes: int, statuses: int) -> dict[str, float]:
     """Seconds of CPU per process the raw stages would have spent on this work."""
     seconds = dict.fromkeys(PROCESSES, 0.0)
-    for parts, units in ((INTAKE_WORK, intakes), (STATUS_WORK, statuses)):
-        for key, n, where in parts:
-            for group, ms in costs[key].items():
-                process = where.get(group)
-                if process is not None:
+    for parts, units in ((pipeline.INTAKE, intakes), (PER_STATUS, statuses)):
+        for key, n in parts:
+            for process, ms in costs[key].items():
+                if process in seconds:
                     seconds[process] += units * n * ms / 1000
     return seconds
 
@@ -93,7 +52,7 @@ def compare(limits: dict[str, Any], run: dict[str, Any], phase: str, db: str) ->
     # The CPU percentages are of the meter's time (the push and the wait for the cases); runs from
     # before 2026-12-03 13:40 did not record it, and their push time is ~1-2 % shorter.
     wall = float(found.get("cpu_wall_seconds", found["push_seconds"]))
-    model = modelled(group_costs(limits["stages"], db), intakes, statuses)
+    model = modelled(pipeline.process_costs(limits["stages"], db), intakes, statuses)
     rows = []
     for process in PROCESSES:
         measured = found["cpu_percent_of_one_core"].get(process, 0.0) / 100 * wall
@@ -109,7 +68,6 @@ def compare(limits: dict[str, Any], run: dict[str, Any], phase: str, db: str) ->
 
 
 def main() -> None:
-    _check_against_the_limit()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("limits", type=Path)
     ap.add_argument("inbound", type=Path, nargs="+")

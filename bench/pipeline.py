@@ -34,6 +34,7 @@ INTAKE: tuple[tuple[str, float], ...] = (
     ("commit100", 1),
     ("publish", 1),
 )
+STATUSES_PER_PETITION = 3  # 01, 03, 04
 STATUSES: tuple[tuple[str, float], ...] = (
     ("sign", 3),
     ("http_out", 3),
@@ -96,21 +97,25 @@ def _per_status(parts: tuple[tuple[str, float], ...], statuses: int) -> dict[str
 
 
 if not (
-    _per_status(STATUSES, 3)
+    _per_status(STATUSES, STATUSES_PER_PETITION)
     == _per_status(OUTBOUND_STATUS, 1)
     == _per_status(OUTBOUND_STATUS_BATCHED_REPLIES, 1)
 ):
     raise AssertionError("the inbound and outbound sums count different work for one status")
-OWN_GROUPS = ("bench", "server")  # CPU in a Python process (the gateway's part); the rest: broker, PG
-# The same stage done where the gateway is not, or by both sides of one HTTP POST: key → (stage,
-# the CPU groups that are the gateway's). The no-op server's "server" group is the gateway taking a
-# request; the caller's "bench" group is the gateway calling the portal.
-SIDES = {
-    "http": ("http", ("server",)),  # a request the gateway takes (the intake)
-    "http_out": ("http", ("bench",)),  # a call the gateway makes (a status to the portal)
-    "portal_verify": ("verify", ()),  # the portal's, in its own process
-    "portal_sign": ("sign", ()),
+# Where each CPU group of a stage is spent here, named as bench/load.py's meter names the processes
+# ("gateway", "postgres", "broker", "portal_sim", "bench" the load generator). A stage the gateway
+# does itself: the caller's and any server's CPU are the gateway's.
+IN_GATEWAY = {"bench": "gateway", "server": "gateway", "postgres": "postgres", "broker": "broker"}
+# The same stage measured once, but done here by someone else or by both sides of one HTTP POST:
+# key → (the stage, its CPU groups → process). The no-op server's "server" group is whoever takes
+# the request, the caller's "bench" group whoever makes it.
+ELSEWHERE = {
+    "http": ("http", {"server": "gateway", "bench": "bench"}),  # the intake: the load generator calls
+    "http_out": ("http", {"bench": "gateway", "server": "portal_sim"}),  # a status: the gateway calls
+    "portal_verify": ("verify", {"bench": "portal_sim"}),  # the portal's, in its own process
+    "portal_sign": ("sign", {"bench": "portal_sim"}),
 }
+GATEWAY = "gateway"
 
 
 def _commit_stage(db: str, rows: int) -> tuple[str, str]:
@@ -125,8 +130,8 @@ def _find(stages: list[dict[str, Any]], name: str, case: str) -> dict[str, Any]:
     raise KeyError(f"limits JSON has no stage {name!r} / {case!r}")
 
 
-def stage_groups(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, float]]:
-    """key → CPU group ("bench", "server", "broker", "postgres") → ms of CPU per message."""
+def _stage_groups(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, float]]:
+    """stage key → CPU group ("bench", "server", "broker", "postgres") → ms of CPU per message."""
     wanted = dict(STAGE_OF) | {"commit1": _commit_stage(db, 1), "commit100": _commit_stage(db, 100)}
     groups: dict[str, dict[str, float]] = {}
     for key, (name, case) in wanted.items():
@@ -136,18 +141,20 @@ def stage_groups(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, f
     return groups
 
 
-def stage_costs(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, float]]:
-    """key → {"all": ms of CPU per message, "own": ms of it in a Python process}."""
-    groups = stage_groups(stages, db)
-    out: dict[str, dict[str, float]] = {
-        key: {"all": sum(ms.values()), "own": sum(v for k, v in ms.items() if k in OWN_GROUPS)}
-        for key, ms in groups.items()
-    }
-    for key, (of, own_groups) in SIDES.items():
-        out[key] = {
-            "all": sum(groups[of].values()),
-            "own": sum(v for k, v in groups[of].items() if k in own_groups),
-        }
+def _spent(groups: dict[str, float], where: dict[str, str]) -> dict[str, float]:
+    spent: dict[str, float] = {}
+    for group, ms in groups.items():
+        process = where.get(group, group)
+        spent[process] = spent.get(process, 0.0) + ms
+    return spent
+
+
+def process_costs(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, float]]:
+    """key → process → ms of CPU per message, for every key the sums above use."""
+    groups = _stage_groups(stages, db)
+    out = {key: _spent(ms, IN_GATEWAY) for key, ms in groups.items()}
+    for key, (of, where) in ELSEWHERE.items():
+        out[key] = _spent(groups[of], where)
     for key, (name, case) in CLIENT_SIDE.items():
         try:
             stage = _find(stages, name, case)
@@ -156,8 +163,16 @@ def stage_costs(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, fl
         http = _find(stages, *STAGE_OF["http"])
         raw_client = 1000 * http["cpu"].get("bench", 0.0) / max(int(http["count"]), 1)
         client = 1000 * stage["cpu"].get("bench", 0.0) / max(int(stage["count"]), 1) - raw_client
-        out[key] = {"all": client, "own": client}
+        out[key] = {GATEWAY: client}
     return out
+
+
+def stage_costs(stages: list[dict[str, Any]], db: str) -> dict[str, dict[str, float]]:
+    """key → {"all": ms of CPU per message, "own": ms of it in the gateway's process}."""
+    return {
+        key: {"all": sum(spent.values()), "own": spent.get(GATEWAY, 0.0)}
+        for key, spent in process_costs(stages, db).items()
+    }
 
 
 def limit(
