@@ -147,6 +147,21 @@ def proc_sample(pid: int) -> ProcSample | None:
     return ProcSample(int(statm[1]) * PAGE_SIZE, (utime + stime) / CLOCK_TICKS, threads)
 
 
+def pss_bytes(pid: int) -> int | None:
+    """The process's proportional set size (`/proc/PID/smaps_rollup`): its private pages plus its
+    share of each page it shares (libraries, with the other workers). Summed over processes, RSS
+    counts a shared page once per process; PSS counts it once in all, so the sum is what they take
+    together. Reading it walks the page tables: dearer than `statm`, so sampled less often."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return None
+
+
 class GatewayProcess:
     """`pakn-gateway serve` with an operator's environment; output to `workdir/gateway.log`."""
 

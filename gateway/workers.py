@@ -1,9 +1,10 @@
 """Several worker processes on one port (PAKN_WORKERS > 1): what the parent checks, what a worker builds.
 
-`serve` hands the port to uvicorn's supervisor, which binds it once and spawns the workers (fresh
-interpreters, not forks): each builds the whole gateway from the environment here, so each is an
-instance as in README "Several instances" — relay leadership by advisory lock, national outbox
-claims, competing reply consumers, migrations serialised. That needs PostgreSQL: SQLite is one
+`serve` hands the port to uvicorn's supervisor (`gateway.supervisor`, a process image of its own),
+which binds it once and spawns the workers (fresh interpreters, not forks): each builds the whole
+gateway from the environment here, so each is an instance as in README "Several instances" — relay
+leadership by advisory lock, national outbox claims, competing reply consumers, migrations
+serialised. That needs PostgreSQL: SQLite is one
 writer in one process, so more than one worker on it is refused before any starts.
 """
 
@@ -28,8 +29,6 @@ from gateway.startup_errors import StartupError
 
 log = logging.getLogger(__name__)
 
-# what each worker imports and calls (uvicorn's factory=True): the app cannot be pickled across
-WORKER_APP = "gateway.workers:app_from_environment"
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 

@@ -38,6 +38,8 @@ PUSH_WITHIN = 40.0
 WAIT = 30.0
 FAST_COUNT = 12  # petitions pushed one by one, each on a new connection (either worker takes it)
 FAST_WITHIN = 3.0  # receipt to unit queue; the relay's poll is 30 s in that test
+# the supervisor is ~40 MiB, a started worker over 150 (it was ~185 before it became a process of its own)
+SUPERVISOR_MIB = 100
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -47,6 +49,15 @@ def _stat(pid: int) -> list[str] | None:
     except (FileNotFoundError, ProcessLookupError):
         return None
     return text[text.rindex(")") + 2 :].split()
+
+
+def command_line(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+def rss_mib(pid: int) -> float:
+    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def alive(pid: int) -> bool:
@@ -130,6 +141,10 @@ async def test_two_workers_on_one_port_take_each_petition_once_and_stop_on_sigte
     parent = serve_pid(bench)
     workers = await two_workers(parent)
     assert await roles_behind_the_port(bench) == {"leading", "standing by"}
+    # the pid that was `serve` is now the small supervisor, not the process that built the app
+    assert b"gateway.supervisor" in command_line(parent)
+    assert rss_mib(parent) < SUPERVISOR_MIB, rss_mib(parent)
+    assert all(rss_mib(pid) > SUPERVISOR_MIB for pid in workers)  # the check can fail: a worker is big
     stop = asyncio.Event()
     consumer = asyncio.create_task(bench.units.run(stop))
     portal = Portal(bench, generate_petitions(COUNT, seed=601, attachment_ratio=0.2))

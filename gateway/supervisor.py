@@ -1,0 +1,99 @@
+"""The parent of PAKN_WORKERS > 1 worker processes: an interpreter of its own that never loads the gateway.
+
+`serve` first builds the whole application once, in its own process, so that a broken configuration
+stops the start with exit 2 before any worker starts (and the development PKI is made once, not
+raced by the workers). That build imports every module of the gateway and its libraries and makes
+its objects: ~185 MiB that would stay in the parent for its whole life (CPython does not give
+imported modules back), although the parent only supervises (BENCHMARKS.md, issue 7, eighth
+round). So `serve` then replaces its process image with this module (`exec_supervisor`: `execv`,
+the same pid, environment, stdin, stdout and stderr — an operator's `kill`, systemd and the tests
+still hold the right process), which imports only the settings, the logging and uvicorn's
+supervisor (~40 MiB; `tests/unit/test_supervisor.py` keeps it so).
+
+The workers are uvicorn's: spawned interpreters that each build the application from the
+environment (`gateway.workers.app_from_environment`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import NoReturn
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
+
+from gateway.observability import json_logging
+from gateway.settings import Settings
+from gateway.startup_errors import StartupError
+from gateway.tls import uvicorn_tls_options
+
+# what each worker imports and calls (uvicorn's factory=True): the app cannot be pickled across
+WORKER_APP = "gateway.workers:app_from_environment"
+MODULE = "gateway.supervisor"
+
+
+def exec_supervisor() -> NoReturn:
+    """Become `python -m gateway.supervisor` in this same process (it does not return).
+
+    What was written to stdout, stderr or the log is flushed first: `execv` discards buffers."""
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # no shell, a fixed argument list: this interpreter and a module name
+    os.execv(sys.executable, [sys.executable, "-m", MODULE])  # noqa: S606
+
+
+def supervise(settings: Settings) -> int:
+    """PAKN_WORKERS processes on the one port, under uvicorn's supervisor (what `uvicorn.run` with
+    workers does, kept in hand to read the workers' exit codes). It restarts a worker that dies;
+    one that fails its start (exit STARTUP_FAILURE: its lifespan or `app_from_environment`) stops
+    them all instead, and so does SIGTERM or SIGINT: each worker shuts down gracefully (its lifespan
+    shutdown), then the parent exits — 0, or STARTUP_FAILURE after a failed start."""
+    config = uvicorn.Config(
+        WORKER_APP,
+        factory=True,
+        workers=settings.workers,
+        host=settings.http_host,
+        port=settings.http_port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,  # uvicorn's own lines go through the gateway's handler (masked, text or JSON)
+        **uvicorn_tls_options(settings),
+    )
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    failed = [p.pid for p in supervisor.processes if p.exitcode == STARTUP_FAILURE]
+    if failed:
+        typer.secho(
+            f"Không khởi động được: tiến trình {failed} lỗi khi khởi động (xem nhật ký ở trên) / "
+            f"Cannot start: worker process {failed} failed to start (see its log above)",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        return STARTUP_FAILURE
+    return 0
+
+
+def main() -> int:
+    """The settings and logging as `serve` had them (the same environment), then `supervise`."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # only if the environment changed under it: serve checked it
+        print(f"Invalid PAKN_ settings:\n{exc}", file=sys.stderr)
+        return 2
+    json_logging.install(settings.effective_log_format)
+    try:
+        return supervise(settings)
+    except StartupError as exc:  # the TLS files, read again here
+        typer.secho(f"Cannot start: {exc}", fg=typer.colors.RED, err=True)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
