@@ -4,20 +4,28 @@
 stops the start with exit 2 before any worker starts (and the development PKI is made once, not
 raced by the workers). That build imports every module of the gateway and its libraries and makes
 its objects: ~185 MiB that would stay in the parent for its whole life (CPython does not give
-imported modules back), although the parent only supervises (BENCHMARKS.md, issue 7, eighth
-round). So `serve` then replaces its process image with this module (`exec_supervisor`: `execv`,
-the same pid, environment, stdin, stdout and stderr — an operator's `kill`, systemd and the tests
-still hold the right process), which imports only the settings, the logging and uvicorn's
-supervisor (~40 MiB; `tests/unit/test_supervisor.py` keeps it so).
+imported modules back), although the parent only supervises (BENCHMARKS.md, issue 7, ninth
+round). So `serve` then replaces its process image with this module's `main` (`exec_supervisor`:
+`execv`, the same pid, environment, stdin, stdout and stderr — an operator's `kill`, systemd and
+the tests still hold the right process), which imports only the settings, the logging and
+uvicorn's supervisor (~40 MiB; `tests/unit/test_supervisor.py` keeps it so).
 
-The workers are uvicorn's: spawned interpreters that each build the application from the
-environment (`gateway.workers.app_from_environment`).
+The new image gets what the old one ran with: the interpreter's options (`-X`, `-O`, `-W`, … as
+multiprocessing passes them to its children) and `sys.path` itself, handed over whole instead of
+letting `python -m` put the working directory first — a `config/` or `gateway/` folder where the
+operator happens to start the gateway must not replace the installed packages in the supervisor or
+in the workers it spawns (they inherit its `sys.path`). The workers are uvicorn's: spawned
+interpreters that each build the application from the environment
+(`gateway.workers.app_from_environment`). The module does nothing on its own (`python -m
+gateway.supervisor` refuses): without `serve`'s checks first, it would start workers unchecked.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import subprocess
 import sys
 from typing import NoReturn
 
@@ -35,18 +43,36 @@ from gateway.tls import uvicorn_tls_options
 # what each worker imports and calls (uvicorn's factory=True): the app cannot be pickled across
 WORKER_APP = "gateway.workers:app_from_environment"
 MODULE = "gateway.supervisor"
+SYS_PATH_VARIABLE = "_PAKN_SUPERVISOR_SYS_PATH"  # not PAKN_…: no setting; removed before anything runs
+# What the new image runs: the parent's sys.path back in place, then main(). `-c`, not `-m`, so
+# that nothing of the working directory comes first, and `__main__` is no module spawn re-imports.
+BOOTSTRAP = (
+    "import json, os, sys; "
+    f"sys.path[:] = json.loads(os.environ.pop({SYS_PATH_VARIABLE!r})); "
+    f"from {MODULE} import main; "
+    "sys.exit(main())"
+)
+
+
+def supervisor_command() -> tuple[list[str], dict[str, str]]:
+    """The argument list and environment `exec_supervisor` gives the new image."""
+    # the stdlib's own list of this interpreter's options, as multiprocessing passes them on
+    options: list[str] = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
+    environment = dict(os.environ) | {SYS_PATH_VARIABLE: json.dumps(sys.path)}
+    return [sys.executable, *options, "-c", BOOTSTRAP], environment
 
 
 def exec_supervisor() -> NoReturn:
-    """Become `python -m gateway.supervisor` in this same process (it does not return).
+    """Become the supervisor (`main`) in this same process (it does not return).
 
-    What was written to stdout, stderr or the log is flushed first: `execv` discards buffers."""
+    What was written to stdout, stderr or the log is flushed first: `execve` discards buffers."""
     for handler in logging.getLogger().handlers:
         handler.flush()
     sys.stdout.flush()
     sys.stderr.flush()
-    # no shell, a fixed argument list: this interpreter and a module name
-    os.execv(sys.executable, [sys.executable, "-m", MODULE])  # noqa: S606
+    arguments, environment = supervisor_command()
+    # no shell, a fixed argument list: this interpreter, its options and the bootstrap above
+    os.execve(sys.executable, arguments, environment)  # noqa: S606
 
 
 def supervise(settings: Settings) -> int:
@@ -96,4 +122,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    print(
+        "gateway.supervisor chỉ do `pakn-gateway serve` khởi động (PAKN_WORKERS > 1) / "
+        "gateway.supervisor is started by `pakn-gateway serve` only (PAKN_WORKERS > 1)",
+        file=sys.stderr,
+    )
+    sys.exit(2)

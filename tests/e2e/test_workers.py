@@ -136,6 +136,12 @@ async def roles_behind_the_port(bench: Bench) -> set[str]:
 
 
 async def test_two_workers_on_one_port_take_each_petition_once_and_stop_on_sigterm(bench: Bench) -> None:
+    # folders named like the gateway's packages where it is started: the supervisor and its workers
+    # must still run the installed code (the supervisor's new image gets the parent's sys.path)
+    shadow = bench.gateway.workdir / "gateway"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ImportError('the working directory was imported')\n")
+    (bench.gateway.workdir / "config").mkdir()
     bench.gateway.start()
     await asyncio.to_thread(bench.gateway.wait_ready)
     parent = serve_pid(bench)
