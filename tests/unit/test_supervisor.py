@@ -35,6 +35,10 @@ HEAVY = (
     "openpyxl",
     "aio_pika",
     "cryptography",
+    "jinja2",
+    "httpx",
+    "prometheus_client",
+    "rich",
 )
 
 PROBE = f"""
