@@ -6,7 +6,7 @@ raced by the workers). That build imports every module of the gateway and its li
 its objects: ~185 MiB that would stay in the parent for its whole life (CPython does not give
 imported modules back), although the parent only supervises (BENCHMARKS.md, issue 7, ninth
 round). So `serve` then replaces its process image with this module's `main` (`exec_supervisor`:
-`execv`, the same pid, environment, stdin, stdout and stderr — an operator's `kill`, systemd and
+`execve`, the same pid, environment, stdin, stdout and stderr — an operator's `kill`, systemd and
 the tests still hold the right process), which imports only the settings, the logging and
 uvicorn's supervisor (~40 MiB; `tests/unit/test_supervisor.py` keeps it so).
 
@@ -31,13 +31,11 @@ from typing import NoReturn
 
 import typer
 import uvicorn
-from pydantic import ValidationError
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from gateway.observability import json_logging
+from gateway.cli.common import configure_logging, load_settings, startup_errors
 from gateway.settings import Settings
-from gateway.startup_errors import StartupError
 from gateway.tls import uvicorn_tls_options
 
 # what each worker imports and calls (uvicorn's factory=True): the app cannot be pickled across
@@ -107,18 +105,15 @@ def supervise(settings: Settings) -> int:
 
 
 def main() -> int:
-    """The settings and logging as `serve` had them (the same environment), then `supervise`."""
+    """The settings and logging as `serve` had them (the same environment), then `supervise`; a
+    setting or TLS file that went bad since `serve` checked them exits 2 with serve's messages."""
     try:
-        settings = Settings()
-    except ValidationError as exc:  # only if the environment changed under it: serve checked it
-        print(f"Invalid PAKN_ settings:\n{exc}", file=sys.stderr)
-        return 2
-    json_logging.install(settings.effective_log_format)
-    try:
-        return supervise(settings)
-    except StartupError as exc:  # the TLS files, read again here
-        typer.secho(f"Cannot start: {exc}", fg=typer.colors.RED, err=True)
-        return 2
+        settings = load_settings()
+        configure_logging(log_format=settings.effective_log_format)
+        with startup_errors():
+            return supervise(settings)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
 
 
 if __name__ == "__main__":

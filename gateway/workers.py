@@ -4,8 +4,8 @@
 which binds it once and spawns the workers (fresh interpreters, not forks): each builds the whole
 gateway from the environment here, so each is an instance as in README "Several instances" — relay
 leadership by advisory lock, national outbox claims, competing reply consumers, migrations
-serialised. That needs PostgreSQL: SQLite is one
-writer in one process, so more than one worker on it is refused before any starts.
+serialised. That needs PostgreSQL: SQLite is one writer in one process, so more than one worker on
+it is refused before any starts.
 """
 
 from __future__ import annotations

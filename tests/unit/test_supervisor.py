@@ -1,6 +1,6 @@
 """The supervisor of PAKN_WORKERS > 1 stays small: its module loads none of the gateway's heavy parts.
 
-`serve` replaces its own process with `python -m gateway.supervisor` after checking the
+`serve` replaces its own process with the supervisor (`exec_supervisor`) after checking the
 configuration, so that what that check loaded (~185 MiB) does not stay in a process that only
 supervises. That is worth something only while the module imports little: an import added to it,
 or to the settings, logging or TLS modules it uses, that pulls in the application or one of its big
